@@ -1,0 +1,106 @@
+//! The streaming decoder: frames packets out of a receive buffer that may hold part of a
+//! packet, one, or several.
+
+use super::error::DecodeError;
+use super::header::{peek_frame, Frame};
+use super::packet::Packet;
+use super::types::Protocol;
+use super::MAX_VARIABLE_BYTE_INTEGER;
+use bytes::BytesMut;
+
+/// What the start of a receive buffer holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// A whole packet, now removed from the buffer.
+    Packet(Packet),
+    /// Not a whole packet yet. `needed` is how many more bytes complete it, when the fixed
+    /// header has arrived and says; otherwise `None` (at least one more byte is needed).
+    NeedMore {
+        /// Bytes still missing, if known.
+        needed: Option<usize>,
+    },
+}
+
+/// Turns a stream of bytes into packets.
+///
+/// The decoder only looks at the fixed header until a whole packet has arrived, and refuses a
+/// packet whose declared size exceeds [`Decoder::max_packet_size`] before anything of it is
+/// buffered. A CONNECT switches it to the version that CONNECT declares (what a server needs).
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    version: Protocol,
+    max_packet_size: usize,
+}
+
+impl Decoder {
+    /// A decoder for `version` that accepts packets up to the protocol's largest size.
+    pub fn new(version: Protocol) -> Decoder {
+        Decoder {
+            version,
+            max_packet_size: MAX_VARIABLE_BYTE_INTEGER as usize + 5,
+        }
+    }
+
+    /// Sets the largest packet (fixed header included) to accept.
+    pub fn with_max_packet_size(mut self, max: usize) -> Decoder {
+        self.max_packet_size = max;
+        self
+    }
+
+    /// The largest packet accepted, in bytes.
+    pub fn max_packet_size(&self) -> usize {
+        self.max_packet_size
+    }
+
+    /// The version packets are decoded with.
+    pub fn version(&self) -> Protocol {
+        self.version
+    }
+
+    /// Changes the version packets are decoded with.
+    pub fn set_version(&mut self, version: Protocol) {
+        self.version = version;
+    }
+
+    /// Decodes the packet at the start of `buf` and removes it, or reports how much more is
+    /// needed. After an error the stream cannot be trusted: close the connection.
+    pub fn poll(&mut self, buf: &mut BytesMut) -> Result<Status, DecodeError> {
+        let (first, header_len, remaining) = match peek_frame(buf)? {
+            Frame::Partial => return Ok(Status::NeedMore { needed: None }),
+            Frame::Header {
+                first,
+                header_len,
+                remaining,
+            } => (first, header_len, remaining),
+        };
+        let size = header_len + remaining;
+        if size > self.max_packet_size {
+            return Err(DecodeError::PacketTooLarge {
+                size,
+                max: self.max_packet_size,
+            });
+        }
+        if buf.len() < size {
+            // Ask for room once, so the rest of a large packet lands without reallocating.
+            buf.reserve(size - buf.len());
+            return Ok(Status::NeedMore {
+                needed: Some(size - buf.len()),
+            });
+        }
+        let mut frame = buf.split_to(size);
+        let body = frame.split_off(header_len).freeze();
+        let packet = Packet::decode_body(first, body, self.version)?;
+        if let Packet::Connect(c) = &packet {
+            self.version = c.protocol;
+        }
+        Ok(Status::Packet(packet))
+    }
+
+    /// Like [`Decoder::poll`], in the `Option` form: `Ok(None)` means "need more bytes".
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        match self.poll(buf)? {
+            Status::Packet(p) => Ok(Some(p)),
+            Status::NeedMore { .. } => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The fixed header: packet type, flags and the remaining length.
+
+use super::error::DecodeError;
+use std::fmt;
+
+/// The type of a control packet (the high nibble of the first byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// CONNECT (1)
+    Connect = 1,
+    /// CONNACK (2)
+    ConnAck = 2,
+    /// PUBLISH (3)
+    Publish = 3,
+    /// PUBACK (4)
+    PubAck = 4,
+    /// PUBREC (5)
+    PubRec = 5,
+    /// PUBREL (6)
+    PubRel = 6,
+    /// PUBCOMP (7)
+    PubComp = 7,
+    /// SUBSCRIBE (8)
+    Subscribe = 8,
+    /// SUBACK (9)
+    SubAck = 9,
+    /// UNSUBSCRIBE (10)
+    Unsubscribe = 10,
+    /// UNSUBACK (11)
+    UnsubAck = 11,
+    /// PINGREQ (12)
+    PingReq = 12,
+    /// PINGRESP (13)
+    PingResp = 13,
+    /// DISCONNECT (14)
+    Disconnect = 14,
+    /// AUTH (15, MQTT 5.0 only)
+    Auth = 15,
+}
+
+impl PacketType {
+    /// The type for the high nibble of a first byte; 0 is reserved.
+    pub const fn from_nibble(nibble: u8) -> Option<PacketType> {
+        Some(match nibble {
+            1 => PacketType::Connect,
+            2 => PacketType::ConnAck,
+            3 => PacketType::Publish,
+            4 => PacketType::PubAck,
+            5 => PacketType::PubRec,
+            6 => PacketType::PubRel,
+            7 => PacketType::PubComp,
+            8 => PacketType::Subscribe,
+            9 => PacketType::SubAck,
+            10 => PacketType::Unsubscribe,
+            11 => PacketType::UnsubAck,
+            12 => PacketType::PingReq,
+            13 => PacketType::PingResp,
+            14 => PacketType::Disconnect,
+            15 => PacketType::Auth,
+            _ => return None,
+        })
+    }
+
+    /// The packet's name as the spec writes it (`PUBLISH`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            PacketType::Connect => "CONNECT",
+            PacketType::ConnAck => "CONNACK",
+            PacketType::Publish => "PUBLISH",
+            PacketType::PubAck => "PUBACK",
+            PacketType::PubRec => "PUBREC",
+            PacketType::PubRel => "PUBREL",
+            PacketType::PubComp => "PUBCOMP",
+            PacketType::Subscribe => "SUBSCRIBE",
+            PacketType::SubAck => "SUBACK",
+            PacketType::Unsubscribe => "UNSUBSCRIBE",
+            PacketType::UnsubAck => "UNSUBACK",
+            PacketType::PingReq => "PINGREQ",
+            PacketType::PingResp => "PINGRESP",
+            PacketType::Disconnect => "DISCONNECT",
+            PacketType::Auth => "AUTH",
+        }
+    }
+
+    /// The fixed-header flags every packet but PUBLISH must carry [MQTT-2.1.3-1].
+    pub(crate) const fn fixed_flags(self) -> u8 {
+        match self {
+            PacketType::PubRel | PacketType::Subscribe | PacketType::Unsubscribe => 0b0010,
+            _ => 0,
+        }
+    }
+}
+
+impl fmt::Display for PacketType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the first bytes of a buffer say about the packet they start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// Not even the fixed header is complete.
+    Partial,
+    /// The fixed header is complete: the packet spans `header_len + remaining` bytes.
+    Header {
+        first: u8,
+        header_len: usize,
+        remaining: usize,
+    },
+}
+
+/// Reads the fixed header at the start of `buf` without consuming anything.
+pub(crate) fn peek_frame(buf: &[u8]) -> Result<Frame, DecodeError> {
+    let Some(&first) = buf.first() else {
+        return Ok(Frame::Partial);
+    };
+    let mut value: usize = 0;
+    for i in 0..4 {
+        let Some(&byte) = buf.get(1 + i) else {
+            return Ok(Frame::Partial);
+        };
+        value |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            // A longer form than needed breaks [MQTT-1.5.5-1].
+            if i > 0 && byte == 0 {
+                return Err(DecodeError::MalformedVariableByteInteger);
+            }
+            return Ok(Frame::Header {
+                first,
+                header_len: 2 + i,
+                remaining: value,
+            });
+        }
+    }
+    Err(DecodeError::MalformedVariableByteInteger)
+}

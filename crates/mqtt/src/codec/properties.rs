@@ -1,0 +1,644 @@
+//! MQTT 5.0 properties: every identifier, its type, the packets it may appear in, and the
+//! range rules on its value.
+
+use super::error::{DecodeError, EncodeError};
+use super::header::PacketType;
+use super::read::Reader;
+use super::strings::ByteStr;
+use super::write::{check_string, prefixed_len, put_prefixed, put_var_int, var_int_len};
+use super::MAX_VARIABLE_BYTE_INTEGER;
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// Where properties sit: a packet type, or the Will Properties of CONNECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    Packet(PacketType),
+    Will,
+}
+
+impl Place {
+    const fn mask(self) -> u32 {
+        match self {
+            Place::Packet(p) => 1 << (p as u32),
+            Place::Will => 1,
+        }
+    }
+
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Place::Packet(p) => p.name(),
+            Place::Will => "Will Properties",
+        }
+    }
+}
+
+const fn m(p: PacketType) -> u32 {
+    1 << (p as u32)
+}
+const WILL: u32 = 1;
+const CONNECT: u32 = m(PacketType::Connect);
+const CONNACK: u32 = m(PacketType::ConnAck);
+const PUBLISH: u32 = m(PacketType::Publish);
+const SUBSCRIBE: u32 = m(PacketType::Subscribe);
+const DISCONNECT: u32 = m(PacketType::Disconnect);
+const AUTH: u32 = m(PacketType::Auth);
+const ACKS: u32 = m(PacketType::PubAck)
+    | m(PacketType::PubRec)
+    | m(PacketType::PubRel)
+    | m(PacketType::PubComp)
+    | m(PacketType::SubAck)
+    | m(PacketType::UnsubAck);
+const ALL: u32 = 0xffff;
+
+/// How a property's value is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Bool,
+    U16,
+    NonZeroU16,
+    U32,
+    NonZeroU32,
+    SubscriptionId,
+    Str,
+    Bin,
+    Pair,
+}
+
+macro_rules! property_ids {
+    ($($variant:ident = $id:literal, $name:literal, $kind:ident, $places:expr;)*) => {
+        /// A property identifier (MQTT 5.0 section 2.2.2.2).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum PropertyId {
+            $(
+                #[doc = concat!($name, " (", stringify!($id), ")")]
+                $variant = $id,
+            )*
+        }
+
+        impl PropertyId {
+            /// The property for an identifier byte, if the spec defines one.
+            pub const fn from_u8(id: u8) -> Option<PropertyId> {
+                match id {
+                    $($id => Some(PropertyId::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// The property's name as the spec writes it.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(PropertyId::$variant => $name,)*
+                }
+            }
+
+            const fn kind(self) -> Kind {
+                match self {
+                    $(PropertyId::$variant => Kind::$kind,)*
+                }
+            }
+
+            const fn places(self) -> u32 {
+                match self {
+                    $(PropertyId::$variant => $places,)*
+                }
+            }
+        }
+    };
+}
+
+property_ids! {
+    PayloadFormatIndicator = 0x01, "Payload Format Indicator", Bool, PUBLISH | WILL;
+    MessageExpiryInterval = 0x02, "Message Expiry Interval", U32, PUBLISH | WILL;
+    ContentType = 0x03, "Content Type", Str, PUBLISH | WILL;
+    ResponseTopic = 0x08, "Response Topic", Str, PUBLISH | WILL;
+    CorrelationData = 0x09, "Correlation Data", Bin, PUBLISH | WILL;
+    SubscriptionIdentifier = 0x0B, "Subscription Identifier", SubscriptionId, PUBLISH | SUBSCRIBE;
+    SessionExpiryInterval = 0x11, "Session Expiry Interval", U32, CONNECT | CONNACK | DISCONNECT;
+    AssignedClientIdentifier = 0x12, "Assigned Client Identifier", Str, CONNACK;
+    ServerKeepAlive = 0x13, "Server Keep Alive", U16, CONNACK;
+    AuthenticationMethod = 0x15, "Authentication Method", Str, CONNECT | CONNACK | AUTH;
+    AuthenticationData = 0x16, "Authentication Data", Bin, CONNECT | CONNACK | AUTH;
+    RequestProblemInformation = 0x17, "Request Problem Information", Bool, CONNECT;
+    WillDelayInterval = 0x18, "Will Delay Interval", U32, WILL;
+    RequestResponseInformation = 0x19, "Request Response Information", Bool, CONNECT;
+    ResponseInformation = 0x1A, "Response Information", Str, CONNACK;
+    ServerReference = 0x1C, "Server Reference", Str, CONNACK | DISCONNECT;
+    ReasonString = 0x1F, "Reason String", Str, CONNACK | ACKS | DISCONNECT | AUTH;
+    ReceiveMaximum = 0x21, "Receive Maximum", NonZeroU16, CONNECT | CONNACK;
+    TopicAliasMaximum = 0x22, "Topic Alias Maximum", U16, CONNECT | CONNACK;
+    TopicAlias = 0x23, "Topic Alias", NonZeroU16, PUBLISH;
+    MaximumQoS = 0x24, "Maximum QoS", Bool, CONNACK;
+    RetainAvailable = 0x25, "Retain Available", Bool, CONNACK;
+    UserProperty = 0x26, "User Property", Pair, ALL;
+    MaximumPacketSize = 0x27, "Maximum Packet Size", NonZeroU32, CONNECT | CONNACK;
+    WildcardSubscriptionAvailable = 0x28, "Wildcard Subscription Available", Bool, CONNACK;
+    SubscriptionIdentifierAvailable = 0x29, "Subscription Identifier Available", Bool, CONNACK;
+    SharedSubscriptionAvailable = 0x2A, "Shared Subscription Available", Bool, CONNACK;
+}
+
+impl PropertyId {
+    /// Whether the property may appear more than once where it is allowed.
+    pub const fn repeatable(self) -> bool {
+        matches!(
+            self,
+            PropertyId::UserProperty | PropertyId::SubscriptionIdentifier
+        )
+    }
+}
+
+/// One property with its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // each variant is the property of the same name in MQTT 5.0 section 3
+pub enum Property {
+    PayloadFormatIndicator(u8),
+    MessageExpiryInterval(u32),
+    ContentType(ByteStr),
+    ResponseTopic(ByteStr),
+    CorrelationData(Bytes),
+    SubscriptionIdentifier(u32),
+    SessionExpiryInterval(u32),
+    AssignedClientIdentifier(ByteStr),
+    ServerKeepAlive(u16),
+    AuthenticationMethod(ByteStr),
+    AuthenticationData(Bytes),
+    RequestProblemInformation(u8),
+    WillDelayInterval(u32),
+    RequestResponseInformation(u8),
+    ResponseInformation(ByteStr),
+    ServerReference(ByteStr),
+    ReasonString(ByteStr),
+    ReceiveMaximum(u16),
+    TopicAliasMaximum(u16),
+    TopicAlias(u16),
+    MaximumQoS(u8),
+    RetainAvailable(u8),
+    UserProperty(ByteStr, ByteStr),
+    MaximumPacketSize(u32),
+    WildcardSubscriptionAvailable(u8),
+    SubscriptionIdentifierAvailable(u8),
+    SharedSubscriptionAvailable(u8),
+}
+
+/// A property value, type-erased for reading and writing.
+enum Value<'a> {
+    Int(u32),
+    Str(&'a ByteStr),
+    Bin(&'a Bytes),
+    Pair(&'a ByteStr, &'a ByteStr),
+}
+
+impl Property {
+    /// The property's identifier.
+    pub const fn id(&self) -> PropertyId {
+        use Property as P;
+        use PropertyId as I;
+        match self {
+            P::PayloadFormatIndicator(_) => I::PayloadFormatIndicator,
+            P::MessageExpiryInterval(_) => I::MessageExpiryInterval,
+            P::ContentType(_) => I::ContentType,
+            P::ResponseTopic(_) => I::ResponseTopic,
+            P::CorrelationData(_) => I::CorrelationData,
+            P::SubscriptionIdentifier(_) => I::SubscriptionIdentifier,
+            P::SessionExpiryInterval(_) => I::SessionExpiryInterval,
+            P::AssignedClientIdentifier(_) => I::AssignedClientIdentifier,
+            P::ServerKeepAlive(_) => I::ServerKeepAlive,
+            P::AuthenticationMethod(_) => I::AuthenticationMethod,
+            P::AuthenticationData(_) => I::AuthenticationData,
+            P::RequestProblemInformation(_) => I::RequestProblemInformation,
+            P::WillDelayInterval(_) => I::WillDelayInterval,
+            P::RequestResponseInformation(_) => I::RequestResponseInformation,
+            P::ResponseInformation(_) => I::ResponseInformation,
+            P::ServerReference(_) => I::ServerReference,
+            P::ReasonString(_) => I::ReasonString,
+            P::ReceiveMaximum(_) => I::ReceiveMaximum,
+            P::TopicAliasMaximum(_) => I::TopicAliasMaximum,
+            P::TopicAlias(_) => I::TopicAlias,
+            P::MaximumQoS(_) => I::MaximumQoS,
+            P::RetainAvailable(_) => I::RetainAvailable,
+            P::UserProperty(_, _) => I::UserProperty,
+            P::MaximumPacketSize(_) => I::MaximumPacketSize,
+            P::WildcardSubscriptionAvailable(_) => I::WildcardSubscriptionAvailable,
+            P::SubscriptionIdentifierAvailable(_) => I::SubscriptionIdentifierAvailable,
+            P::SharedSubscriptionAvailable(_) => I::SharedSubscriptionAvailable,
+        }
+    }
+
+    fn value(&self) -> Value<'_> {
+        use Property as P;
+        match self {
+            P::PayloadFormatIndicator(v)
+            | P::RequestProblemInformation(v)
+            | P::RequestResponseInformation(v)
+            | P::MaximumQoS(v)
+            | P::RetainAvailable(v)
+            | P::WildcardSubscriptionAvailable(v)
+            | P::SubscriptionIdentifierAvailable(v)
+            | P::SharedSubscriptionAvailable(v) => Value::Int(u32::from(*v)),
+            P::ServerKeepAlive(v)
+            | P::ReceiveMaximum(v)
+            | P::TopicAliasMaximum(v)
+            | P::TopicAlias(v) => Value::Int(u32::from(*v)),
+            P::MessageExpiryInterval(v)
+            | P::SubscriptionIdentifier(v)
+            | P::SessionExpiryInterval(v)
+            | P::WillDelayInterval(v)
+            | P::MaximumPacketSize(v) => Value::Int(*v),
+            P::ContentType(s)
+            | P::ResponseTopic(s)
+            | P::AssignedClientIdentifier(s)
+            | P::AuthenticationMethod(s)
+            | P::ResponseInformation(s)
+            | P::ServerReference(s)
+            | P::ReasonString(s) => Value::Str(s),
+            P::CorrelationData(b) | P::AuthenticationData(b) => Value::Bin(b),
+            P::UserProperty(k, v) => Value::Pair(k, v),
+        }
+    }
+
+    /// Builds the property `id` from an integer value (for the integer-typed properties).
+    fn from_int(id: PropertyId, v: u32) -> Option<Property> {
+        use Property as P;
+        use PropertyId as I;
+        let b = u8::try_from(v).ok();
+        let s = u16::try_from(v).ok();
+        Some(match id {
+            I::PayloadFormatIndicator => P::PayloadFormatIndicator(b?),
+            I::RequestProblemInformation => P::RequestProblemInformation(b?),
+            I::RequestResponseInformation => P::RequestResponseInformation(b?),
+            I::MaximumQoS => P::MaximumQoS(b?),
+            I::RetainAvailable => P::RetainAvailable(b?),
+            I::WildcardSubscriptionAvailable => P::WildcardSubscriptionAvailable(b?),
+            I::SubscriptionIdentifierAvailable => P::SubscriptionIdentifierAvailable(b?),
+            I::SharedSubscriptionAvailable => P::SharedSubscriptionAvailable(b?),
+            I::ServerKeepAlive => P::ServerKeepAlive(s?),
+            I::ReceiveMaximum => P::ReceiveMaximum(s?),
+            I::TopicAliasMaximum => P::TopicAliasMaximum(s?),
+            I::TopicAlias => P::TopicAlias(s?),
+            I::MessageExpiryInterval => P::MessageExpiryInterval(v),
+            I::SubscriptionIdentifier => P::SubscriptionIdentifier(v),
+            I::SessionExpiryInterval => P::SessionExpiryInterval(v),
+            I::WillDelayInterval => P::WillDelayInterval(v),
+            I::MaximumPacketSize => P::MaximumPacketSize(v),
+            _ => return None,
+        })
+    }
+
+    fn from_str(id: PropertyId, s: ByteStr) -> Option<Property> {
+        use Property as P;
+        use PropertyId as I;
+        Some(match id {
+            I::ContentType => P::ContentType(s),
+            I::ResponseTopic => P::ResponseTopic(s),
+            I::AssignedClientIdentifier => P::AssignedClientIdentifier(s),
+            I::AuthenticationMethod => P::AuthenticationMethod(s),
+            I::ResponseInformation => P::ResponseInformation(s),
+            I::ServerReference => P::ServerReference(s),
+            I::ReasonString => P::ReasonString(s),
+            _ => return None,
+        })
+    }
+
+    /// Whether `v` is in range for an integer property of this kind.
+    fn int_in_range(kind: Kind, v: u32) -> bool {
+        match kind {
+            Kind::Bool => v <= 1,
+            Kind::U16 => v <= 0xffff,
+            Kind::NonZeroU16 => (1..=0xffff).contains(&v),
+            Kind::U32 => true,
+            Kind::NonZeroU32 => v != 0,
+            Kind::SubscriptionId => (1..=MAX_VARIABLE_BYTE_INTEGER).contains(&v),
+            Kind::Str | Kind::Bin | Kind::Pair => false,
+        }
+    }
+
+    /// Bytes the property takes on the wire, identifier included; checks what it can.
+    fn encoded_len(&self) -> Result<usize, EncodeError> {
+        let id = self.id();
+        let kind = id.kind();
+        Ok(1 + match self.value() {
+            Value::Int(v) => {
+                if !Property::int_in_range(kind, v) {
+                    return Err(EncodeError::InvalidPropertyValue(id));
+                }
+                match kind {
+                    Kind::Bool => 1,
+                    Kind::U16 | Kind::NonZeroU16 => 2,
+                    Kind::SubscriptionId => var_int_len(v as usize),
+                    _ => 4,
+                }
+            }
+            Value::Str(s) => check_string(s, id.name())?,
+            Value::Bin(b) => prefixed_len(b.len(), id.name())?,
+            Value::Pair(k, v) => check_string(k, id.name())? + check_string(v, id.name())?,
+        })
+    }
+
+    fn write(&self, buf: &mut BytesMut) {
+        let id = self.id();
+        buf.put_u8(id as u8);
+        match self.value() {
+            Value::Int(v) => match id.kind() {
+                Kind::Bool => buf.put_u8(v as u8),
+                Kind::U16 | Kind::NonZeroU16 => buf.put_u16(v as u16),
+                Kind::SubscriptionId => put_var_int(buf, v as usize),
+                _ => buf.put_u32(v),
+            },
+            Value::Str(s) => put_prefixed(buf, s.as_bytes()),
+            Value::Bin(b) => put_prefixed(buf, b),
+            Value::Pair(k, v) => {
+                put_prefixed(buf, k.as_bytes());
+                put_prefixed(buf, v.as_bytes());
+            }
+        }
+    }
+}
+
+/// The properties of a packet, in the order they appear on the wire (so a decoded packet
+/// re-encodes byte for byte). Empty costs no allocation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Properties(Vec<Property>);
+
+impl Properties {
+    /// No properties.
+    pub const fn new() -> Properties {
+        Properties(Vec::new())
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many there are (each User Property counts once).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Iterates in wire order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Property> {
+        self.0.iter()
+    }
+
+    /// Adds a property at the end.
+    pub fn push(&mut self, property: Property) {
+        self.0.push(property);
+    }
+
+    /// Adds a property, replacing an earlier one with the same identifier unless the
+    /// identifier may repeat.
+    pub fn set(&mut self, property: Property) {
+        let id = property.id();
+        if !id.repeatable() {
+            self.0.retain(|p| p.id() != id);
+        }
+        self.0.push(property);
+    }
+
+    /// Removes every property with this identifier.
+    pub fn remove(&mut self, id: PropertyId) {
+        self.0.retain(|p| p.id() != id);
+    }
+
+    /// The first property with this identifier.
+    pub fn get(&self, id: PropertyId) -> Option<&Property> {
+        self.0.iter().find(|p| p.id() == id)
+    }
+
+    fn int(&self, id: PropertyId) -> Option<u32> {
+        match self.get(id)?.value() {
+            Value::Int(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn string(&self, id: PropertyId) -> Option<&ByteStr> {
+        match self.get(id)?.value() {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn binary(&self, id: PropertyId) -> Option<&Bytes> {
+        match self.get(id)?.value() {
+            Value::Bin(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Payload Format Indicator: `Some(true)` when the payload is declared UTF-8.
+    pub fn payload_is_utf8(&self) -> Option<bool> {
+        self.int(PropertyId::PayloadFormatIndicator).map(|v| v == 1)
+    }
+    /// Message Expiry Interval, in seconds.
+    pub fn message_expiry_interval(&self) -> Option<u32> {
+        self.int(PropertyId::MessageExpiryInterval)
+    }
+    /// Content Type.
+    pub fn content_type(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::ContentType)
+    }
+    /// Response Topic.
+    pub fn response_topic(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::ResponseTopic)
+    }
+    /// Correlation Data.
+    pub fn correlation_data(&self) -> Option<&Bytes> {
+        self.binary(PropertyId::CorrelationData)
+    }
+    /// Every Subscription Identifier, in order.
+    pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().filter_map(|p| match p {
+            Property::SubscriptionIdentifier(v) => Some(*v),
+            _ => None,
+        })
+    }
+    /// Session Expiry Interval, in seconds.
+    pub fn session_expiry_interval(&self) -> Option<u32> {
+        self.int(PropertyId::SessionExpiryInterval)
+    }
+    /// Assigned Client Identifier.
+    pub fn assigned_client_identifier(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::AssignedClientIdentifier)
+    }
+    /// Server Keep Alive, in seconds.
+    pub fn server_keep_alive(&self) -> Option<u16> {
+        self.int(PropertyId::ServerKeepAlive).map(|v| v as u16)
+    }
+    /// Authentication Method.
+    pub fn authentication_method(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::AuthenticationMethod)
+    }
+    /// Authentication Data.
+    pub fn authentication_data(&self) -> Option<&Bytes> {
+        self.binary(PropertyId::AuthenticationData)
+    }
+    /// Will Delay Interval, in seconds.
+    pub fn will_delay_interval(&self) -> Option<u32> {
+        self.int(PropertyId::WillDelayInterval)
+    }
+    /// Response Information.
+    pub fn response_information(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::ResponseInformation)
+    }
+    /// Server Reference.
+    pub fn server_reference(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::ServerReference)
+    }
+    /// Reason String.
+    pub fn reason_string(&self) -> Option<&ByteStr> {
+        self.string(PropertyId::ReasonString)
+    }
+    /// Receive Maximum.
+    pub fn receive_maximum(&self) -> Option<u16> {
+        self.int(PropertyId::ReceiveMaximum).map(|v| v as u16)
+    }
+    /// Topic Alias Maximum.
+    pub fn topic_alias_maximum(&self) -> Option<u16> {
+        self.int(PropertyId::TopicAliasMaximum).map(|v| v as u16)
+    }
+    /// Topic Alias.
+    pub fn topic_alias(&self) -> Option<u16> {
+        self.int(PropertyId::TopicAlias).map(|v| v as u16)
+    }
+    /// Maximum QoS (0 or 1; absent means 2).
+    pub fn maximum_qos(&self) -> Option<u8> {
+        self.int(PropertyId::MaximumQoS).map(|v| v as u8)
+    }
+    /// Retain Available.
+    pub fn retain_available(&self) -> Option<bool> {
+        self.int(PropertyId::RetainAvailable).map(|v| v == 1)
+    }
+    /// Maximum Packet Size, in bytes.
+    pub fn maximum_packet_size(&self) -> Option<u32> {
+        self.int(PropertyId::MaximumPacketSize)
+    }
+    /// Wildcard Subscription Available.
+    pub fn wildcard_subscription_available(&self) -> Option<bool> {
+        self.int(PropertyId::WildcardSubscriptionAvailable).map(|v| v == 1)
+    }
+    /// Subscription Identifier Available.
+    pub fn subscription_identifier_available(&self) -> Option<bool> {
+        self.int(PropertyId::SubscriptionIdentifierAvailable).map(|v| v == 1)
+    }
+    /// Shared Subscription Available.
+    pub fn shared_subscription_available(&self) -> Option<bool> {
+        self.int(PropertyId::SharedSubscriptionAvailable).map(|v| v == 1)
+    }
+    /// Every User Property as (name, value), in order.
+    pub fn user_properties(&self) -> impl Iterator<Item = (&ByteStr, &ByteStr)> + '_ {
+        self.0.iter().filter_map(|p| match p {
+            Property::UserProperty(k, v) => Some((k, v)),
+            _ => None,
+        })
+    }
+
+    /// Reads a property length and the properties it spans, checking each against the rules
+    /// for `place`.
+    pub(crate) fn read(r: &mut Reader, place: Place) -> Result<Properties, DecodeError> {
+        let len = r.var_int("property length")? as usize;
+        if len == 0 {
+            return Ok(Properties::new());
+        }
+        let mut r = Reader::new(r.take(len, "properties")?);
+        let mut props = Vec::new();
+        let mut seen: u64 = 0;
+        while !r.is_empty() {
+            let raw = r.var_int("property identifier")?;
+            let id = u8::try_from(raw)
+                .ok()
+                .and_then(PropertyId::from_u8)
+                .ok_or(DecodeError::UnknownProperty(raw.min(0xff) as u8))?;
+            let field = id.name();
+            let kind = id.kind();
+            let prop = match kind {
+                Kind::Bool => Property::from_int(id, u32::from(r.u8(field)?)),
+                Kind::U16 | Kind::NonZeroU16 => Property::from_int(id, u32::from(r.u16(field)?)),
+                Kind::U32 | Kind::NonZeroU32 => Property::from_int(id, r.u32(field)?),
+                Kind::SubscriptionId => Property::from_int(id, r.var_int(field)?),
+                Kind::Str => Property::from_str(id, r.string(field)?),
+                Kind::Bin => Some(match id {
+                    PropertyId::CorrelationData => Property::CorrelationData(r.binary(field)?),
+                    _ => Property::AuthenticationData(r.binary(field)?),
+                }),
+                Kind::Pair => Some(Property::UserProperty(r.string(field)?, r.string(field)?)),
+            };
+            // Every identifier maps to a variant of its own kind, so this is always Some.
+            let prop = prop.ok_or(DecodeError::UnknownProperty(id as u8))?;
+            if let Value::Int(v) = prop.value() {
+                if !Property::int_in_range(kind, v) {
+                    return Err(DecodeError::InvalidPropertyValue { property: id, value: v });
+                }
+            }
+            if id.places() & place.mask() == 0 {
+                return Err(DecodeError::PropertyNotAllowed {
+                    property: id,
+                    packet: place.name(),
+                });
+            }
+            let bit = 1u64 << (id as u8);
+            let repeat_ok = id == PropertyId::UserProperty
+                || (id == PropertyId::SubscriptionIdentifier
+                    && place == Place::Packet(PacketType::Publish));
+            if seen & bit != 0 && !repeat_ok {
+                return Err(DecodeError::DuplicateProperty(id));
+            }
+            seen |= bit;
+            props.push(prop);
+        }
+        Ok(Properties(props))
+    }
+
+    /// The size of the properties on the wire without their length prefix, after checking
+    /// each may appear in `place`.
+    pub(crate) fn body_len(&self, place: Place) -> Result<usize, EncodeError> {
+        let mut seen: u64 = 0;
+        let mut len = 0usize;
+        for p in &self.0 {
+            let id = p.id();
+            if id.places() & place.mask() == 0 {
+                return Err(EncodeError::PropertyNotAllowed(id));
+            }
+            let bit = 1u64 << (id as u8);
+            let repeat_ok = id == PropertyId::UserProperty
+                || (id == PropertyId::SubscriptionIdentifier
+                    && place == Place::Packet(PacketType::Publish));
+            if seen & bit != 0 && !repeat_ok {
+                return Err(EncodeError::DuplicateProperty(id));
+            }
+            seen |= bit;
+            len += p.encoded_len()?;
+        }
+        if len > MAX_VARIABLE_BYTE_INTEGER as usize {
+            return Err(EncodeError::PacketTooLarge);
+        }
+        Ok(len)
+    }
+
+    /// Writes the length prefix and the properties; `body_len` must have been checked.
+    pub(crate) fn write(&self, buf: &mut BytesMut, body_len: usize) {
+        put_var_int(buf, body_len);
+        for p in &self.0 {
+            p.write(buf);
+        }
+    }
+}
+
+impl FromIterator<Property> for Properties {
+    fn from_iter<T: IntoIterator<Item = Property>>(iter: T) -> Properties {
+        Properties(iter.into_iter().collect())
+    }
+}
+
+impl From<Vec<Property>> for Properties {
+    fn from(v: Vec<Property>) -> Properties {
+        Properties(v)
+    }
+}
+
+impl<'a> IntoIterator for &'a Properties {
+    type Item = &'a Property;
+    type IntoIter = std::slice::Iter<'a, Property>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
