@@ -1,7 +1,8 @@
 //! # switchboard-mqtt
 //!
-//! A strict, zero-copy codec for every packet of MQTT 3.1, 3.1.1 and 5.0, and topic helpers.
-//! No I/O, no clock, no runtime: bytes in, packets out (and back).
+//! A strict, zero-copy codec for every packet of MQTT 3.1, 3.1.1 and 5.0, topic helpers, and
+//! a sans-IO client [`session`]. No I/O, no clock, no runtime: bytes in, bytes, events and
+//! timeouts out.
 //!
 //! ```
 //! use bytes::BytesMut;
@@ -18,4 +19,5 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod codec;
+pub mod session;
 pub mod topic;
