@@ -63,8 +63,14 @@ impl ConnAck {
         if !self.code.is_valid_for(PacketType::ConnAck, version) {
             return Err(EncodeError::InvalidReasonCode(self.code));
         }
+        if self.session_present && self.code != ReasonCode::SUCCESS {
+            return Err(EncodeError::SessionPresentOnRefusal);
+        }
         let props = if version.is_v5() {
-            Some(self.properties.body_len(Place::Packet(PacketType::ConnAck))?)
+            Some(
+                self.properties
+                    .body_len(Place::Packet(PacketType::ConnAck))?,
+            )
         } else if !self.properties.is_empty() {
             return Err(EncodeError::PropertiesBeforeV5);
         } else {

@@ -111,6 +111,10 @@ impl Connect {
             if topic.contains(['+', '#']) {
                 return Err(DecodeError::WildcardInTopicName);
             }
+            // The Will Topic is a topic name, so at least one character [MQTT-4.7.3-1].
+            if topic.is_empty() {
+                return Err(DecodeError::EmptyTopicName);
+            }
             let payload = r.binary("will payload")?;
             Some(Will {
                 topic,
@@ -188,7 +192,10 @@ impl Connect {
             return Err(EncodeError::PasswordWithoutUsername);
         }
         let props = if v5 {
-            Some(self.properties.body_len(Place::Packet(PacketType::Connect))?)
+            Some(
+                self.properties
+                    .body_len(Place::Packet(PacketType::Connect))?,
+            )
         } else {
             None
         };
@@ -203,6 +210,9 @@ impl Connect {
             len += will_props.map_or(0, |p| super::write::var_int_len(p) + p);
             if w.topic.contains(['+', '#']) {
                 return Err(EncodeError::InvalidString("will topic"));
+            }
+            if w.topic.is_empty() {
+                return Err(EncodeError::EmptyTopicName);
             }
             len += check_string(&w.topic, "will topic")?;
             len += prefixed_len(w.payload.len(), "will payload")?;

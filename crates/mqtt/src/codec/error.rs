@@ -32,6 +32,8 @@ pub enum DecodeError {
     },
     /// A PUBLISH with both QoS bits set.
     InvalidQoS,
+    /// A QoS 0 PUBLISH with the DUP flag set.
+    DupOnQoS0,
     /// The remaining length ends inside a field.
     Truncated {
         /// The field that did not fit.
@@ -67,7 +69,7 @@ pub enum DecodeError {
     SessionPresentOnRefusal,
     /// A topic name containing `+` or `#`.
     WildcardInTopicName,
-    /// An empty topic name (without a Topic Alias in 5.0).
+    /// An empty topic name (without a Topic Alias in 5.0), or an empty Will Topic.
     EmptyTopicName,
     /// Packet identifier 0.
     ZeroPacketId,
@@ -124,6 +126,7 @@ impl DecodeError {
             UnsupportedPacket(_) => "MQTT 2.1.2 (AUTH exists only in 5.0)",
             InvalidHeaderFlags { .. } => "MQTT-2.1.3-1",
             InvalidQoS => "MQTT-3.3.1-4",
+            DupOnQoS0 => "MQTT-3.3.1-2",
             Truncated { .. } => "MQTT 1.5 (a field runs past the Remaining Length)",
             TrailingBytes(_) => "MQTT 2.1.4 (Remaining Length longer than the packet)",
             InvalidUtf8 { .. } => "MQTT-1.5.4-1",
@@ -131,7 +134,7 @@ impl DecodeError {
             InvalidProtocolName => "MQTT-3.1.2-1",
             UnsupportedProtocolLevel(_) => "MQTT-3.1.2-2",
             ConnectReservedFlag => "MQTT-3.1.2-3",
-            WillFlagsWithoutWill => "MQTT-3.1.2-11",
+            WillFlagsWithoutWill => "MQTT-3.1.2-11, MQTT-3.1.2-13",
             InvalidWillQoS => "MQTT-3.1.2-12",
             PasswordWithoutUsername => "MQTT-3.1.2-22 (3.1.1)",
             InvalidConnAckFlags => "MQTT-3.2.2-1",
@@ -141,17 +144,20 @@ impl DecodeError {
             ZeroPacketId => "MQTT-2.2.1-3",
             NoTopicFilters(PacketType::Unsubscribe) => "MQTT-3.10.3-2",
             NoTopicFilters(_) => "MQTT-3.8.3-2",
-            NoReasonCodes(_) => "MQTT 3.9.3 (SUBACK carries a reason code per filter)",
+            NoReasonCodes(PacketType::UnsubAck) => {
+                "MQTT 3.11.3 (UNSUBACK carries a reason code per topic filter)"
+            }
+            NoReasonCodes(_) => "MQTT 3.9.3 (SUBACK carries a reason code per topic filter)",
             InvalidSubscriptionOptions(_) => "MQTT-3.8.3-5",
             InvalidRetainHandling => "MQTT 3.8.3.1 (Retain Handling 3 is a Protocol Error)",
             InvalidSubscriptionQoS => "MQTT 3.8.3.1 (QoS 3 is a Protocol Error)",
-            InvalidTopicFilter(_) => "MQTT-4.7.1-1",
+            InvalidTopicFilter(why) => crate::topic::filter_rule(why),
             NoLocalOnSharedSubscription => "MQTT-3.8.3-4",
             InvalidReasonCode { .. } => "MQTT 2.4 (reason code not defined for this packet)",
             UnknownProperty(_) => "MQTT 2.2.2.2 (undefined property identifier)",
             PropertyNotAllowed { .. } => "MQTT 2.2.2.2 (property not allowed in this packet)",
             DuplicateProperty(_) => "MQTT 2.2.2.2 (property included more than once)",
-            InvalidPropertyValue { .. } => "MQTT 3 (property value out of range)",
+            InvalidPropertyValue { property, .. } => property_value_rule(*property),
         }
     }
 
@@ -174,6 +180,40 @@ impl DecodeError {
     }
 }
 
+/// Where the spec sets the range of a property's value.
+fn property_value_rule(property: PropertyId) -> &'static str {
+    use PropertyId as I;
+    match property {
+        I::TopicAlias => "MQTT-3.3.2-8",
+        I::SubscriptionIdentifier => {
+            "MQTT 3.8.2.1.2 (a Subscription Identifier of 0 is a Protocol Error)"
+        }
+        I::ReceiveMaximum => "MQTT 3.1.2.11.3, 3.2.2.3.3 (Receive Maximum 0 is a Protocol Error)",
+        I::MaximumPacketSize => {
+            "MQTT 3.1.2.11.4, 3.2.2.3.6 (Maximum Packet Size 0 is a Protocol Error)"
+        }
+        I::MaximumQoS => "MQTT 3.2.2.3.4 (Maximum QoS other than 0 or 1 is a Protocol Error)",
+        I::PayloadFormatIndicator => "MQTT 3.3.2.3.2, 3.1.3.2.3 (Payload Format Indicator is 0 or 1)",
+        I::RequestProblemInformation => {
+            "MQTT 3.1.2.11.7 (Request Problem Information other than 0 or 1 is a Protocol Error)"
+        }
+        I::RequestResponseInformation => {
+            "MQTT 3.1.2.11.6 (Request Response Information other than 0 or 1 is a Protocol Error)"
+        }
+        I::RetainAvailable => "MQTT 3.2.2.3.5 (Retain Available other than 0 or 1 is a Protocol Error)",
+        I::WildcardSubscriptionAvailable => {
+            "MQTT 3.2.2.3.11 (Wildcard Subscription Available other than 0 or 1 is a Protocol Error)"
+        }
+        I::SubscriptionIdentifierAvailable => {
+            "MQTT 3.2.2.3.12 (Subscription Identifiers Available other than 0 or 1 is a Protocol Error)"
+        }
+        I::SharedSubscriptionAvailable => {
+            "MQTT 3.2.2.3.13 (Shared Subscription Available other than 0 or 1 is a Protocol Error)"
+        }
+        _ => "MQTT 2.2.2.2 (property value out of range)",
+    }
+}
+
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use DecodeError::*;
@@ -182,7 +222,10 @@ impl fmt::Display for DecodeError {
                 f.write_str("variable byte integer longer than 4 bytes or not minimal")
             }
             PacketTooLarge { size, max } => {
-                write!(f, "packet of {size} bytes exceeds the maximum packet size {max}")
+                write!(
+                    f,
+                    "packet of {size} bytes exceeds the maximum packet size {max}"
+                )
             }
             ReservedPacketType => f.write_str("reserved packet type 0"),
             UnsupportedPacket(p) => write!(f, "{p} is not defined before MQTT 5.0"),
@@ -192,6 +235,7 @@ impl fmt::Display for DecodeError {
                 packet.fixed_flags()
             ),
             InvalidQoS => f.write_str("PUBLISH with QoS 3 (both QoS bits set)"),
+            DupOnQoS0 => f.write_str("PUBLISH with the DUP flag set at QoS 0"),
             Truncated { field } => write!(f, "packet too short: {field} is truncated"),
             TrailingBytes(p) => write!(f, "{p} has bytes after its last field"),
             InvalidUtf8 { field } => write!(f, "{field} is not well-formed UTF-8"),
@@ -254,6 +298,12 @@ pub enum EncodeError {
     InvalidTopicFilter,
     /// A QoS 1 or 2 PUBLISH without a packet identifier, or QoS 0 with one.
     PacketIdMismatch,
+    /// A QoS 0 PUBLISH with the DUP flag set [MQTT-3.3.1-2].
+    DupOnQoS0,
+    /// A CONNACK with Session Present and a refusal [MQTT-3.2.2-6].
+    SessionPresentOnRefusal,
+    /// No Local set on a shared subscription [MQTT-3.8.3-4].
+    NoLocalOnSharedSubscription,
     /// A packet this version does not have (AUTH before 5.0).
     UnsupportedPacket(PacketType),
     /// Properties (or a reason code other than success) in a packet for MQTT 3.x.
@@ -288,6 +338,13 @@ impl fmt::Display for EncodeError {
             InvalidTopicFilter => f.write_str("invalid topic filter"),
             PacketIdMismatch => {
                 f.write_str("QoS 1 and 2 need a packet identifier; QoS 0 may not have one")
+            }
+            DupOnQoS0 => f.write_str("the DUP flag must be 0 at QoS 0"),
+            SessionPresentOnRefusal => {
+                f.write_str("Session Present must be 0 when the CONNACK refuses the connection")
+            }
+            NoLocalOnSharedSubscription => {
+                f.write_str("No Local may not be set on a shared subscription")
             }
             UnsupportedPacket(p) => write!(f, "{p} does not exist before MQTT 5.0"),
             PropertiesBeforeV5 => f.write_str("properties and reason codes need MQTT 5.0"),

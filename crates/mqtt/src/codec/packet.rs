@@ -92,7 +92,11 @@ impl Packet {
             } => {
                 let total = header_len + remaining;
                 if bytes.len() < total {
-                    let field = if bytes.len() == header_len { "packet body" } else { "packet" };
+                    let field = if bytes.len() == header_len {
+                        "packet body"
+                    } else {
+                        "packet"
+                    };
                     return Err(DecodeError::Truncated { field });
                 }
                 if bytes.len() > total {

@@ -514,15 +514,18 @@ impl Properties {
     }
     /// Wildcard Subscription Available.
     pub fn wildcard_subscription_available(&self) -> Option<bool> {
-        self.int(PropertyId::WildcardSubscriptionAvailable).map(|v| v == 1)
+        self.int(PropertyId::WildcardSubscriptionAvailable)
+            .map(|v| v == 1)
     }
     /// Subscription Identifier Available.
     pub fn subscription_identifier_available(&self) -> Option<bool> {
-        self.int(PropertyId::SubscriptionIdentifierAvailable).map(|v| v == 1)
+        self.int(PropertyId::SubscriptionIdentifierAvailable)
+            .map(|v| v == 1)
     }
     /// Shared Subscription Available.
     pub fn shared_subscription_available(&self) -> Option<bool> {
-        self.int(PropertyId::SharedSubscriptionAvailable).map(|v| v == 1)
+        self.int(PropertyId::SharedSubscriptionAvailable)
+            .map(|v| v == 1)
     }
     /// Every User Property as (name, value), in order.
     pub fn user_properties(&self) -> impl Iterator<Item = (&ByteStr, &ByteStr)> + '_ {
@@ -566,7 +569,10 @@ impl Properties {
             let prop = prop.ok_or(DecodeError::UnknownProperty(id as u8))?;
             if let Value::Int(v) = prop.value() {
                 if !Property::int_in_range(kind, v) {
-                    return Err(DecodeError::InvalidPropertyValue { property: id, value: v });
+                    return Err(DecodeError::InvalidPropertyValue {
+                        property: id,
+                        value: v,
+                    });
                 }
             }
             if id.places() & place.mask() == 0 {

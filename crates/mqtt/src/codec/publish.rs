@@ -47,10 +47,7 @@ impl Publish {
         let qos = QoS::from_u8((flags >> 1) & 0x03).ok_or(DecodeError::InvalidQoS)?;
         let retain = flags & 0x01 != 0;
         if dup && qos == QoS::AtMostOnce {
-            return Err(DecodeError::InvalidHeaderFlags {
-                packet: PacketType::Publish,
-                flags,
-            });
+            return Err(DecodeError::DupOnQoS0);
         }
         let topic = r.string("topic name")?;
         if topic.contains(['+', '#']) {
@@ -93,11 +90,17 @@ impl Publish {
         if (self.qos == QoS::AtMostOnce) != self.packet_id.is_none() {
             return Err(EncodeError::PacketIdMismatch);
         }
+        if self.dup && self.qos == QoS::AtMostOnce {
+            return Err(EncodeError::DupOnQoS0);
+        }
         if self.topic.contains(['+', '#']) {
             return Err(EncodeError::InvalidString("topic name"));
         }
         let props = if version.is_v5() {
-            Some(self.properties.body_len(Place::Packet(PacketType::Publish))?)
+            Some(
+                self.properties
+                    .body_len(Place::Packet(PacketType::Publish))?,
+            )
         } else if !self.properties.is_empty() {
             return Err(EncodeError::PropertiesBeforeV5);
         } else {

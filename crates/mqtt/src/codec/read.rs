@@ -25,7 +25,10 @@ impl Reader {
     }
 
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        let b = *self.buf.get(self.pos).ok_or(DecodeError::Truncated { field })?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or(DecodeError::Truncated { field })?;
         self.pos += 1;
         Ok(b)
     }
@@ -71,7 +74,10 @@ impl Reader {
 
     /// `n` bytes sharing the packet buffer.
     pub(crate) fn take(&mut self, n: usize, field: &'static str) -> Result<Bytes, DecodeError> {
-        let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated { field })?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(DecodeError::Truncated { field })?;
         if end > self.buf.len() {
             return Err(DecodeError::Truncated { field });
         }

@@ -28,7 +28,11 @@ const PUB_ERR: u16 = PUBACK | PUBREC;
 
 /// Every MQTT 5.0 reason code: value, name, and the packets that may carry it (spec 2.4).
 const TABLE: &[(u8, &str, u16)] = &[
-    (0x00, "Success", CONNACK | PUBACK | PUBREC | PUBREL | PUBCOMP | UNSUBACK | AUTH | DISCONNECT | SUBACK),
+    (
+        0x00,
+        "Success",
+        CONNACK | PUBACK | PUBREC | PUBREL | PUBCOMP | UNSUBACK | AUTH | DISCONNECT | SUBACK,
+    ),
     (0x01, "Granted QoS 1", SUBACK),
     (0x02, "Granted QoS 2", SUBACK),
     (0x04, "Disconnect with Will Message", DISCONNECT),
@@ -36,14 +40,26 @@ const TABLE: &[(u8, &str, u16)] = &[
     (0x11, "No subscription existed", UNSUBACK),
     (0x18, "Continue authentication", AUTH),
     (0x19, "Re-authenticate", AUTH),
-    (0x80, "Unspecified error", CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x80,
+        "Unspecified error",
+        CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x81, "Malformed Packet", CONNACK | DISCONNECT),
     (0x82, "Protocol Error", CONNACK | DISCONNECT),
-    (0x83, "Implementation specific error", CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x83,
+        "Implementation specific error",
+        CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x84, "Unsupported Protocol Version", CONNACK),
     (0x85, "Client Identifier not valid", CONNACK),
     (0x86, "Bad User Name or Password", CONNACK),
-    (0x87, "Not authorized", CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT),
+    (
+        0x87,
+        "Not authorized",
+        CONNACK | PUB_ERR | SUBACK | UNSUBACK | DISCONNECT,
+    ),
     (0x88, "Server unavailable", CONNACK),
     (0x89, "Server busy", CONNACK | DISCONNECT),
     (0x8A, "Banned", CONNACK),
@@ -53,24 +69,48 @@ const TABLE: &[(u8, &str, u16)] = &[
     (0x8E, "Session taken over", DISCONNECT),
     (0x8F, "Topic Filter invalid", SUBACK | UNSUBACK | DISCONNECT),
     (0x90, "Topic Name invalid", CONNACK | PUB_ERR | DISCONNECT),
-    (0x91, "Packet Identifier in use", PUB_ERR | SUBACK | UNSUBACK),
+    (
+        0x91,
+        "Packet Identifier in use",
+        PUB_ERR | SUBACK | UNSUBACK,
+    ),
     (0x92, "Packet Identifier not found", PUBREL | PUBCOMP),
     (0x93, "Receive Maximum exceeded", DISCONNECT),
     (0x94, "Topic Alias invalid", DISCONNECT),
     (0x95, "Packet too large", CONNACK | DISCONNECT),
     (0x96, "Message rate too high", DISCONNECT),
-    (0x97, "Quota exceeded", CONNACK | PUB_ERR | SUBACK | DISCONNECT),
+    (
+        0x97,
+        "Quota exceeded",
+        CONNACK | PUB_ERR | SUBACK | DISCONNECT,
+    ),
     (0x98, "Administrative action", DISCONNECT),
-    (0x99, "Payload format invalid", CONNACK | PUB_ERR | DISCONNECT),
+    (
+        0x99,
+        "Payload format invalid",
+        CONNACK | PUB_ERR | DISCONNECT,
+    ),
     (0x9A, "Retain not supported", CONNACK | DISCONNECT),
     (0x9B, "QoS not supported", CONNACK | DISCONNECT),
     (0x9C, "Use another server", CONNACK | DISCONNECT),
     (0x9D, "Server moved", CONNACK | DISCONNECT),
-    (0x9E, "Shared Subscriptions not supported", SUBACK | DISCONNECT),
+    (
+        0x9E,
+        "Shared Subscriptions not supported",
+        SUBACK | DISCONNECT,
+    ),
     (0x9F, "Connection rate exceeded", CONNACK | DISCONNECT),
     (0xA0, "Maximum connect time", DISCONNECT),
-    (0xA1, "Subscription Identifiers not supported", SUBACK | DISCONNECT),
-    (0xA2, "Wildcard Subscriptions not supported", SUBACK | DISCONNECT),
+    (
+        0xA1,
+        "Subscription Identifiers not supported",
+        SUBACK | DISCONNECT,
+    ),
+    (
+        0xA2,
+        "Wildcard Subscriptions not supported",
+        SUBACK | DISCONNECT,
+    ),
 ];
 
 /// MQTT 3.x CONNACK return codes.
@@ -206,9 +246,10 @@ impl ReasonCode {
     /// "Normal disconnection" in DISCONNECT, the 3.x CONNACK return code texts, …).
     pub fn name_in(self, packet: PacketType, version: Protocol) -> &'static str {
         match (self.0, packet, version.is_v5()) {
-            (code, PacketType::ConnAck, false) => {
-                V3_CONNACK.get(usize::from(code)).copied().unwrap_or("Unknown")
-            }
+            (code, PacketType::ConnAck, false) => V3_CONNACK
+                .get(usize::from(code))
+                .copied()
+                .unwrap_or("Unknown"),
             (0x00, PacketType::SubAck, _) => "Granted QoS 0",
             (0x80, PacketType::SubAck, false) => "Failure",
             (0x00, PacketType::Disconnect, _) => "Normal disconnection",

@@ -130,8 +130,10 @@ impl Serialize for Properties {
             match p {
                 P::UserProperty(..) => {
                     if !pairs_done {
-                        let pairs: Vec<[&str; 2]> =
-                            self.user_properties().map(|(k, v)| [k.as_str(), v.as_str()]).collect();
+                        let pairs: Vec<[&str; 2]> = self
+                            .user_properties()
+                            .map(|(k, v)| [k.as_str(), v.as_str()])
+                            .collect();
                         m.serialize_entry(key(p), &pairs)?;
                         pairs_done = true;
                     }
@@ -262,8 +264,11 @@ impl Serialize for Described<'_> {
             Packet::Subscribe(sub) => {
                 m.serialize_entry("packet_id", &sub.packet_id)?;
                 props(&mut m, &sub.properties)?;
-                let list: Vec<_> =
-                    sub.subscriptions.iter().map(|x| SubscriptionView(x, v5)).collect();
+                let list: Vec<_> = sub
+                    .subscriptions
+                    .iter()
+                    .map(|x| SubscriptionView(x, v5))
+                    .collect();
                 m.serialize_entry("subscriptions", &list)?;
             }
             Packet::SubAck(a) => {

@@ -237,9 +237,19 @@ impl Subscribe {
             if !v.is_v5() && s.options.to_byte() & 0xfc != 0 {
                 return Err(EncodeError::SubscriptionOptionsBeforeV5);
             }
+            if s.options.no_local && topic::is_shared(&s.filter) {
+                return Err(EncodeError::NoLocalOnSharedSubscription);
+            }
             len += check_string(&s.filter, "topic filter")? + 1;
         }
-        write_head(buf, PacketType::Subscribe, len, self.packet_id, &self.properties, props)?;
+        write_head(
+            buf,
+            PacketType::Subscribe,
+            len,
+            self.packet_id,
+            &self.properties,
+            props,
+        )?;
         for s in &self.subscriptions {
             put_prefixed(buf, s.filter.as_bytes());
             buf.put_u8(s.options.to_byte());
@@ -264,12 +274,23 @@ impl SubAck {
         if self.codes.is_empty() {
             return Err(EncodeError::Empty(PacketType::SubAck));
         }
-        if let Some(bad) = self.codes.iter().find(|c| !c.is_valid_for(PacketType::SubAck, v)) {
+        if let Some(bad) = self
+            .codes
+            .iter()
+            .find(|c| !c.is_valid_for(PacketType::SubAck, v))
+        {
             return Err(EncodeError::InvalidReasonCode(*bad));
         }
         let props = props_len(&self.properties, PacketType::SubAck, v)?;
         let len = head_len(props) + self.codes.len();
-        write_head(buf, PacketType::SubAck, len, self.packet_id, &self.properties, props)?;
+        write_head(
+            buf,
+            PacketType::SubAck,
+            len,
+            self.packet_id,
+            &self.properties,
+            props,
+        )?;
         for c in &self.codes {
             buf.put_u8(c.get());
         }
@@ -305,7 +326,14 @@ impl Unsubscribe {
             topic::validate_filter(f).map_err(|_| EncodeError::InvalidTopicFilter)?;
             len += check_string(f, "topic filter")?;
         }
-        write_head(buf, PacketType::Unsubscribe, len, self.packet_id, &self.properties, props)?;
+        write_head(
+            buf,
+            PacketType::Unsubscribe,
+            len,
+            self.packet_id,
+            &self.properties,
+            props,
+        )?;
         for f in &self.filters {
             put_prefixed(buf, f.as_bytes());
         }
@@ -342,12 +370,23 @@ impl UnsubAck {
         if !v.is_v5() && !self.codes.is_empty() {
             return Err(EncodeError::PropertiesBeforeV5);
         }
-        if let Some(bad) = self.codes.iter().find(|c| !c.is_valid_for(PacketType::UnsubAck, v)) {
+        if let Some(bad) = self
+            .codes
+            .iter()
+            .find(|c| !c.is_valid_for(PacketType::UnsubAck, v))
+        {
             return Err(EncodeError::InvalidReasonCode(*bad));
         }
         let props = props_len(&self.properties, PacketType::UnsubAck, v)?;
         let len = head_len(props) + self.codes.len();
-        write_head(buf, PacketType::UnsubAck, len, self.packet_id, &self.properties, props)?;
+        write_head(
+            buf,
+            PacketType::UnsubAck,
+            len,
+            self.packet_id,
+            &self.properties,
+            props,
+        )?;
         for c in &self.codes {
             buf.put_u8(c.get());
         }

@@ -9,6 +9,26 @@ pub struct SharedFilter<'a> {
     pub filter: &'a str,
 }
 
+const EMPTY_FILTER: &str = "a topic filter must not be empty";
+const LONG_FILTER: &str = "a topic filter must be at most 65,535 bytes";
+const NUL_FILTER: &str = "a topic filter must not contain U+0000";
+const SHARED_FILTER: &str = "a shared subscription needs $share/{group}/{filter}";
+const HASH_FILTER: &str = "# must be the whole last level of a topic filter";
+const PLUS_FILTER: &str = "+ must occupy a whole level of a topic filter";
+
+/// The spec statement a [`validate_filter`] error breaks.
+pub(crate) fn filter_rule(why: &str) -> &'static str {
+    match why {
+        EMPTY_FILTER => "MQTT-4.7.3-1",
+        NUL_FILTER => "MQTT-4.7.3-2",
+        LONG_FILTER => "MQTT-4.7.3-3",
+        SHARED_FILTER => "MQTT-4.8.2-2",
+        HASH_FILTER => "MQTT-4.7.1-1",
+        PLUS_FILTER => "MQTT-4.7.1-2",
+        _ => "MQTT 4.7 (topic filter)",
+    }
+}
+
 /// Checks a topic name: not empty, no wildcards, no U+0000 [MQTT-4.7.3-1, MQTT-3.3.2-2].
 pub fn validate_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
@@ -31,31 +51,31 @@ pub fn validate_name(name: &str) -> Result<(), &'static str> {
 /// filter after it [MQTT-4.7.1-1, MQTT-4.7.1-2, MQTT-4.8.2-1, MQTT-4.8.2-2].
 pub fn validate_filter(filter: &str) -> Result<(), &'static str> {
     if filter.is_empty() {
-        return Err("a topic filter must not be empty");
+        return Err(EMPTY_FILTER);
     }
     if filter.len() > usize::from(u16::MAX) {
-        return Err("a topic filter must be at most 65,535 bytes");
+        return Err(LONG_FILTER);
     }
     if filter.contains('\0') {
-        return Err("a topic filter must not contain U+0000");
+        return Err(NUL_FILTER);
     }
     let filter = if filter.starts_with("$share/") {
         match split_shared(filter) {
             Some(shared) => shared.filter,
-            None => return Err("a shared subscription needs $share/{group}/{filter}"),
+            None => return Err(SHARED_FILTER),
         }
     } else if filter == "$share" {
-        return Err("a shared subscription needs $share/{group}/{filter}");
+        return Err(SHARED_FILTER);
     } else {
         filter
     };
     let mut levels = filter.split('/').peekable();
     while let Some(level) = levels.next() {
         if level.contains('#') && (level != "#" || levels.peek().is_some()) {
-            return Err("# must be the whole last level of a topic filter");
+            return Err(HASH_FILTER);
         }
         if level.contains('+') && level != "+" {
-            return Err("+ must occupy a whole level of a topic filter");
+            return Err(PLUS_FILTER);
         }
     }
     Ok(())

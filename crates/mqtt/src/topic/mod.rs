@@ -12,5 +12,6 @@
 mod filter;
 mod trie;
 
+pub(crate) use filter::filter_rule;
 pub use filter::{is_shared, matches, split_shared, validate_filter, validate_name, SharedFilter};
 pub use trie::SubscriptionTrie;

@@ -113,7 +113,10 @@ impl<V> SubscriptionTrie<V> {
         for level in Self::levels(filter) {
             node = node.children.get(level)?;
         }
-        node.values.iter().find(|(f, _)| &**f == filter).map(|(_, v)| v)
+        node.values
+            .iter()
+            .find(|(f, _)| &**f == filter)
+            .map(|(_, v)| v)
     }
 
     /// Every (filter, value) whose filter matches topic `name`.
