@@ -1,6 +1,6 @@
 //! What a session reports to its driver and application.
 
-use crate::codec::{ByteStr, DecodeError, PacketId, Properties, Publish, ReasonCode};
+use crate::codec::{ByteStr, DecodeError, EncodeError, PacketId, Properties, Publish, ReasonCode};
 
 /// Something that happened, pulled with [`Session::poll_event`](super::Session::poll_event).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +21,12 @@ pub enum Event {
         /// The filters of our subscriptions it matched, from its Subscription Identifiers (5.0).
         subscriptions: Vec<ByteStr>,
     },
-    /// A QoS 1 or 2 message we published is done: PUBACK, PUBCOMP, or a PUBREC refusal.
+    /// A QoS 1 or 2 message we published is done: PUBACK, PUBCOMP, or a PUBREC refusal. It
+    /// is also how the session reports a message it gave up on before sending it, with a
+    /// Reason String saying why: its Message Expiry Interval passed while it waited (0x80),
+    /// or the server it connected to does not accept it (0x95 Packet too large, 0x9B QoS not
+    /// supported, 0x9A Retain not supported). Exactly one such event ends every identifier
+    /// [`Session::publish`](super::Session::publish) returned.
     Published {
         /// The identifier [`Session::publish`](super::Session::publish) returned.
         packet_id: PacketId,
@@ -30,7 +35,8 @@ pub enum Event {
         /// Properties of the acknowledgement (5.0).
         properties: Properties,
     },
-    /// A QoS 0 message waiting in the queue was dropped because the queue was full.
+    /// A QoS 0 message waiting in the queue was dropped: the queue was full, its Message
+    /// Expiry Interval passed, or the server it connected to does not accept it.
     Dropped {
         /// The message.
         publish: Publish,
@@ -110,8 +116,15 @@ pub enum DisconnectReason {
         /// The reason code we sent.
         code: ReasonCode,
     },
-    /// The driver reported the transport gone.
+    /// The driver reported the transport gone (or started a new connection without
+    /// ending this one).
     TransportLost,
+    /// The options make a CONNECT that cannot be sent (an empty client identifier with 3.1,
+    /// Will properties before 5.0, …); nothing was sent.
+    InvalidOptions {
+        /// Why the CONNECT cannot be encoded.
+        error: EncodeError,
+    },
 }
 
 impl DisconnectReason {

@@ -12,8 +12,11 @@ pub struct Options {
     pub protocol: Protocol,
     /// Client identifier; empty asks the server to assign one (3.1.1 and 5.0).
     pub client_id: ByteStr,
-    /// Clean Start (5.0) / Clean Session (3.x) for the first connection. Later connections of
-    /// the same session always resume (Clean Start 0).
+    /// Clean Start (5.0) / Clean Session (3.x) for the first connection. In 5.0 later
+    /// connections of the same session resume (Clean Start 0; `session_expiry` decides
+    /// whether the server kept anything). In 3.x the flag is sent as set every time, so a
+    /// clean session stays clean: the session then re-sends what the server never
+    /// acknowledged as new messages and subscribes again.
     pub clean_start: bool,
     /// Keep Alive in seconds; 0 turns keepalive off.
     pub keep_alive: u16,
@@ -49,8 +52,9 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// How long to wait for PINGRESP after a PINGREQ.
     pub ping_timeout: Duration,
-    /// How many messages wait for a connection (or for the server's Receive Maximum) at most.
-    /// See [`Session::publish`](super::Session::publish) for what happens when it is full.
+    /// How many messages wait for a connection (or for the server's Receive Maximum) at most;
+    /// messages sent and awaiting acknowledgement do not count. See
+    /// [`Session::publish`](super::Session::publish) for the policy per QoS when it is full.
     pub queue_limit: usize,
 }
 

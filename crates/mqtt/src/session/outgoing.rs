@@ -1,16 +1,18 @@
-//! Our QoS 1/2 messages from publish() to the final acknowledgement, and the queue in front
-//! of them. Order of publish() is order on the wire, including after a reconnect.
+//! Our messages from publish() to the final acknowledgement, and the queue in front of them.
+//! Order of publish() is order on the wire, including after a reconnect.
 
 use super::Instant;
-use crate::codec::{PacketId, Publish, QoS};
+use crate::codec::{PacketId, Properties, Publish, QoS};
+use bytes::Bytes;
 use std::collections::{BTreeMap, HashMap};
 
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
-    /// Waiting for a connection or for room under the server's Receive Maximum.
+    /// Waiting to be transmitted: for a connection, for room under the server's Receive
+    /// Maximum, or (after a reconnect) to be transmitted again.
     Queued,
-    /// Sent; waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
+    /// Transmitted on this connection; waiting for PUBACK (QoS 1) or PUBREC (QoS 2).
     Sent,
     /// PUBREL sent; waiting for PUBCOMP (QoS 2). The payload is gone.
     Released,
@@ -20,8 +22,16 @@ pub(crate) enum Stage {
 pub(crate) struct Outgoing {
     pub(crate) publish: Publish,
     pub(crate) stage: Stage,
-    /// When publish() was called, to age the Message Expiry Interval while it waits.
-    pub(crate) queued_at: Option<Instant>,
+    /// When publish() was called (unknown after a restore), to age the Message Expiry
+    /// Interval until the message is first transmitted.
+    pub(crate) published_at: Option<Instant>,
+    /// Whether the server's current session may have it already: it was transmitted
+    /// since the server last lost our session, so the next transmission is a redelivery
+    /// and carries DUP [MQTT-3.3.1-1].
+    pub(crate) transmitted: bool,
+    /// For `Released`: the order PUBRECs arrived in, which is the order PUBRELs are sent
+    /// again in after a reconnect [MQTT-4.6.0-4].
+    pub(crate) released_seq: u64,
 }
 
 /// Messages by publish order, with an index by packet identifier.
@@ -30,13 +40,14 @@ pub(crate) struct OutgoingStore {
     by_seq: BTreeMap<u64, Outgoing>,
     seq_of: HashMap<u16, u64>,
     next_seq: u64,
+    next_released: u64,
     /// Messages in `Sent` or `Released`: what counts against Receive Maximum.
     in_flight: usize,
     queued: usize,
 }
 
 impl OutgoingStore {
-    pub(crate) fn push(&mut self, out: Outgoing) {
+    pub(crate) fn push(&mut self, mut out: Outgoing) {
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(id) = out.publish.packet_id {
@@ -44,7 +55,12 @@ impl OutgoingStore {
         }
         match out.stage {
             Stage::Queued => self.queued += 1,
-            _ => self.in_flight += 1,
+            Stage::Sent => self.in_flight += 1,
+            Stage::Released => {
+                self.in_flight += 1;
+                out.released_seq = self.next_released;
+                self.next_released += 1;
+            }
         }
         self.by_seq.insert(seq, out);
     }
@@ -61,7 +77,42 @@ impl OutgoingStore {
         self.by_seq.get(self.seq_of.get(&id.get())?)
     }
 
-    pub(crate) fn set_stage(&mut self, id: PacketId, stage: Stage) {
+    /// Keeps the counters right when a message moves from `from` to `to`.
+    fn count_move(&mut self, from: Stage, to: Stage) {
+        let flying = |s: Stage| s != Stage::Queued;
+        match (flying(from), flying(to)) {
+            (false, true) => {
+                self.queued = self.queued.saturating_sub(1);
+                self.in_flight += 1;
+            }
+            (true, false) => {
+                self.in_flight = self.in_flight.saturating_sub(1);
+                self.queued += 1;
+            }
+            _ => {}
+        }
+    }
+
+    fn forget_counted(&mut self, stage: Stage) {
+        match stage {
+            Stage::Queued => self.queued = self.queued.saturating_sub(1),
+            Stage::Sent | Stage::Released => self.in_flight = self.in_flight.saturating_sub(1),
+        }
+    }
+
+    /// A queued QoS 1/2 message was transmitted.
+    pub(crate) fn mark_sent(&mut self, seq: u64) {
+        let Some(out) = self.by_seq.get_mut(&seq) else {
+            return;
+        };
+        let from = out.stage;
+        out.stage = Stage::Sent;
+        out.transmitted = true;
+        self.count_move(from, Stage::Sent);
+    }
+
+    /// PUBREC arrived for a QoS 2 message: from here on only its identifier matters.
+    pub(crate) fn mark_released(&mut self, id: PacketId) {
         let Some(out) = self
             .seq_of
             .get(&id.get())
@@ -69,33 +120,20 @@ impl OutgoingStore {
         else {
             return;
         };
-        match (out.stage, stage) {
-            (Stage::Queued, Stage::Sent | Stage::Released) => {
-                self.queued -= 1;
-                self.in_flight += 1;
-            }
-            (Stage::Sent | Stage::Released, Stage::Queued) => {
-                self.in_flight -= 1;
-                self.queued += 1;
-            }
-            _ => {}
+        let from = out.stage;
+        if from != Stage::Released {
+            out.released_seq = self.next_released;
+            self.next_released += 1;
         }
-        out.stage = stage;
-        if stage == Stage::Released {
-            // Only the identifier matters from here on.
-            out.publish.payload = bytes::Bytes::new();
-            out.publish.properties = crate::codec::Properties::new();
-        }
+        out.stage = Stage::Released;
+        out.publish.payload = Bytes::new();
+        out.publish.properties = Properties::new();
+        self.count_move(from, Stage::Released);
     }
 
     pub(crate) fn remove(&mut self, id: PacketId) -> Option<Outgoing> {
-        let seq = self.seq_of.remove(&id.get())?;
-        let out = self.by_seq.remove(&seq)?;
-        match out.stage {
-            Stage::Queued => self.queued -= 1,
-            _ => self.in_flight -= 1,
-        }
-        Some(out)
+        let seq = *self.seq_of.get(&id.get())?;
+        self.take_seq(seq)
     }
 
     /// Removes the oldest queued QoS 0 message.
@@ -105,30 +143,40 @@ impl OutgoingStore {
             .iter()
             .find(|(_, o)| o.stage == Stage::Queued && o.publish.qos == QoS::AtMostOnce)
             .map(|(s, _)| *s)?;
-        let out = self.by_seq.remove(&seq)?;
-        self.queued -= 1;
-        Some(out)
+        self.take_seq(seq)
     }
 
-    /// Removes a queued message by sequence (QoS 0 messages have no identifier).
+    /// Removes a message by sequence (QoS 0 messages have no identifier).
     pub(crate) fn take_seq(&mut self, seq: u64) -> Option<Outgoing> {
         let out = self.by_seq.remove(&seq)?;
         if let Some(id) = out.publish.packet_id {
-            self.seq_of.remove(&id.get());
+            if self.seq_of.get(&id.get()) == Some(&seq) {
+                self.seq_of.remove(&id.get());
+            }
         }
-        match out.stage {
-            Stage::Queued => self.queued -= 1,
-            _ => self.in_flight -= 1,
-        }
+        self.forget_counted(out.stage);
         Some(out)
     }
 
-    /// Sequence numbers in publish order, with their stage.
-    pub(crate) fn order(&self) -> Vec<(u64, Stage, Option<PacketId>)> {
+    /// Queued messages in publish order, with their identifier.
+    pub(crate) fn queued_order(&self) -> Vec<(u64, Option<PacketId>)> {
         self.by_seq
             .iter()
-            .map(|(s, o)| (*s, o.stage, o.publish.packet_id))
+            .filter(|(_, o)| o.stage == Stage::Queued)
+            .map(|(s, o)| (*s, o.publish.packet_id))
             .collect()
+    }
+
+    /// Identifiers of released QoS 2 messages, in the order their PUBRECs arrived.
+    pub(crate) fn released_order(&self) -> Vec<PacketId> {
+        let mut released: Vec<(u64, PacketId)> = self
+            .by_seq
+            .values()
+            .filter(|o| o.stage == Stage::Released)
+            .filter_map(|o| Some((o.released_seq, o.publish.packet_id?)))
+            .collect();
+        released.sort_unstable_by_key(|(order, _)| *order);
+        released.into_iter().map(|(_, id)| id).collect()
     }
 
     pub(crate) fn get_seq(&self, seq: u64) -> Option<&Outgoing> {
@@ -139,15 +187,23 @@ impl OutgoingStore {
         self.by_seq.values()
     }
 
-    /// Everything sent goes back to the front of the line as unsent-but-known: used when the
-    /// server lost our session, so its in-flight messages are sent again as new.
-    pub(crate) fn requeue_sent(&mut self) {
+    /// A new connection: every message transmitted on the last one and not acknowledged
+    /// waits to be transmitted again, in its original place in the line, so that Receive
+    /// Maximum and publish order hold for redeliveries too. `session_kept` is false when the
+    /// server lost our session: then nothing was ever transmitted to this session, and the
+    /// messages go out as new (no DUP).
+    pub(crate) fn requeue(&mut self, session_kept: bool) {
+        let mut moved = 0;
         for out in self.by_seq.values_mut() {
             if out.stage == Stage::Sent {
                 out.stage = Stage::Queued;
-                self.in_flight -= 1;
-                self.queued += 1;
+                moved += 1;
+            }
+            if !session_kept {
+                out.transmitted = false;
             }
         }
+        self.in_flight = self.in_flight.saturating_sub(moved);
+        self.queued += moved;
     }
 }

@@ -7,7 +7,8 @@ use bytes::{BufMut, Bytes, BytesMut};
 use std::fmt;
 
 /// Everything a session must not forget: unacknowledged messages in publish order, QoS 2
-/// messages received but not released, subscriptions, and identifier counters. Made by
+/// messages received but not released, subscriptions and unacknowledged SUBSCRIBE and
+/// UNSUBSCRIBE requests, and identifier counters. Made by
 /// [`Session::snapshot`](super::Session::snapshot), used by
 /// [`Session::restore`](super::Session::restore).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,8 +19,11 @@ pub struct Snapshot {
     pub established: bool,
     /// Where packet identifier allocation continues.
     pub next_packet_id: u16,
-    /// Our messages not yet fully acknowledged, in publish order; `true` marks a QoS 2
-    /// message whose PUBREL was sent (its payload is no longer kept).
+    /// Our messages not yet fully acknowledged; `true` marks a QoS 2 message whose PUBREL
+    /// was sent (its payload is no longer kept). Those come first, in the order their
+    /// PUBRECs arrived; the rest follow in publish order. DUP set on a QoS 1/2 message means
+    /// it was transmitted to the server's current session (the next transmission is a
+    /// redelivery); a message whose DUP is clear was never sent there.
     pub outgoing: Vec<(Publish, bool)>,
     /// Identifiers of QoS 2 messages delivered to us whose PUBREL has not arrived.
     pub incoming_qos2: Vec<u16>,
@@ -27,6 +31,9 @@ pub struct Snapshot {
     pub subscriptions: Vec<(Subscription, Option<u32>)>,
     /// Where Subscription Identifier assignment continues.
     pub next_subscription_id: u32,
+    /// SUBSCRIBE and UNSUBSCRIBE packets not yet acknowledged (any other packet is ignored
+    /// by [`Session::restore`](super::Session::restore)).
+    pub requests: Vec<Packet>,
 }
 
 /// A snapshot's bytes are not one this version wrote.
@@ -41,10 +48,13 @@ impl fmt::Display for SnapshotError {
 
 impl std::error::Error for SnapshotError {}
 
-const MAGIC: &[u8; 4] = b"SBS1";
+/// The first format (no pending requests), still read.
+const MAGIC_V1: &[u8; 4] = b"SBS1";
+/// The current format: version 1 followed by the pending requests.
+const MAGIC: &[u8; 4] = b"SBS2";
 
 impl Snapshot {
-    /// The snapshot as bytes (messages are stored as MQTT 5.0 PUBLISH packets).
+    /// The snapshot as bytes (messages and requests are stored as MQTT 5.0 packets).
     pub fn to_bytes(&self) -> Bytes {
         let mut b = BytesMut::new();
         b.put_slice(MAGIC);
@@ -86,13 +96,26 @@ impl Snapshot {
             );
             b.put_u32(id.unwrap_or(0));
         }
+        let requests: Vec<Bytes> = self
+            .requests
+            .iter()
+            .filter(|p| matches!(p, Packet::Subscribe(_) | Packet::Unsubscribe(_)))
+            .filter_map(|p| p.to_bytes(Protocol::V5).ok())
+            .collect();
+        b.put_u32(requests.len() as u32);
+        for bytes in requests {
+            b.put_u32(bytes.len() as u32);
+            b.put_slice(&bytes);
+        }
         b.freeze()
     }
 
     /// Reads bytes made by [`Snapshot::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Snapshot, SnapshotError> {
         let mut r = Cursor(bytes);
-        if r.take(4)? != MAGIC {
+        let magic = r.take(4)?;
+        let v2 = magic == MAGIC;
+        if !v2 && magic != MAGIC_V1 {
             return Err(SnapshotError("unknown format"));
         }
         let client_id = r.string()?;
@@ -129,6 +152,23 @@ impl Snapshot {
             };
             subscriptions.push((Subscription { filter, options }, (id != 0).then_some(id)));
         }
+        let mut requests = Vec::new();
+        if v2 {
+            for _ in 0..r.u32()? {
+                let len = r.u32()? as usize;
+                match Packet::decode(r.take(len)?, Protocol::V5) {
+                    Ok(p @ (Packet::Subscribe(_) | Packet::Unsubscribe(_))) => requests.push(p),
+                    _ => {
+                        return Err(SnapshotError(
+                            "a stored request is not a SUBSCRIBE or UNSUBSCRIBE",
+                        ))
+                    }
+                }
+            }
+        }
+        if !r.0.is_empty() {
+            return Err(SnapshotError("trailing bytes"));
+        }
         Ok(Snapshot {
             client_id,
             established,
@@ -137,6 +177,7 @@ impl Snapshot {
             incoming_qos2,
             subscriptions,
             next_subscription_id,
+            requests,
         })
     }
 }

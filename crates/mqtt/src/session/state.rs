@@ -7,8 +7,8 @@ use super::packet_ids::PacketIds;
 use super::{Instant, SessionError};
 use crate::codec::{
     Auth, ByteStr, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId,
-    Properties, Property, PubResponse, Publish, QoS, ReasonCode, Status, SubAck, Subscribe,
-    Subscription, UnsubAck, Unsubscribe,
+    PacketType, Properties, Property, PropertyId, PubResponse, Publish, QoS, ReasonCode, Status,
+    SubAck, Subscribe, Subscription, UnsubAck, Unsubscribe,
 };
 use crate::topic;
 use bytes::{Bytes, BytesMut};
@@ -22,7 +22,7 @@ enum Timer {
     KeepAlive = 0,
     /// Give up on the connection when PINGRESP is late.
     PingResponse = 1,
-    /// Give up when CONNACK (or the next AUTH step) is late.
+    /// Give up when CONNACK (or the next AUTH step, also of a re-authentication) is late.
     Handshake = 2,
 }
 const TIMERS: usize = 3;
@@ -46,6 +46,8 @@ struct ServerLimits {
     maximum_qos: QoS,
     retain_available: bool,
     subscription_identifiers: bool,
+    wildcard_subscriptions: bool,
+    shared_subscriptions: bool,
     keep_alive: u16,
 }
 
@@ -58,6 +60,8 @@ impl ServerLimits {
             maximum_qos: QoS::ExactlyOnce,
             retain_available: true,
             subscription_identifiers: true,
+            wildcard_subscriptions: true,
+            shared_subscriptions: true,
             keep_alive,
         }
     }
@@ -81,6 +85,24 @@ enum Request {
     Unsubscribe(Unsubscribe),
 }
 
+impl Request {
+    fn packet(&self) -> Packet {
+        match self {
+            Request::Subscribe { packet, .. } => Packet::Subscribe(packet.clone()),
+            Request::Unsubscribe(u) => Packet::Unsubscribe(u.clone()),
+        }
+    }
+}
+
+/// Where an enhanced authentication exchange stands (5.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthState {
+    /// No exchange, or waiting for the server's next step.
+    Waiting,
+    /// The server sent Continue authentication; [`Session::auth`] answers it.
+    Challenged,
+}
+
 /// An MQTT client session. See the [module docs](super) for how a driver uses it.
 #[derive(Debug)]
 pub struct Session {
@@ -92,8 +114,13 @@ pub struct Session {
     events: VecDeque<Event>,
     ids: PacketIds,
     outgoing: OutgoingStore,
-    /// QoS 2 messages delivered to the application whose PUBREL has not arrived.
+    /// QoS 2 messages delivered to the application whose PUBREL has not arrived: a PUBLISH
+    /// with one of these identifiers is a redelivery and is not delivered again.
     incoming_qos2: BTreeSet<u16>,
+    /// Those of `incoming_qos2` the server sent (or sent again) on this connection: what
+    /// counts against our Receive Maximum, since the server's send quota starts afresh
+    /// with each connection [MQTT-4.9.0-1].
+    incoming_quota: BTreeSet<u16>,
     requests: BTreeMap<u16, Request>,
     subscriptions: BTreeMap<ByteStr, Held>,
     subscription_ids: HashMap<u32, Vec<ByteStr>>,
@@ -106,8 +133,11 @@ pub struct Session {
     established: bool,
     /// Whether a re-authentication we started is in progress.
     reauthenticating: bool,
+    auth: AuthState,
     /// Clean Start of the last CONNECT.
     sent_clean_start: bool,
+    /// Session Expiry Interval of the last CONNECT (5.0): DISCONNECT may not raise it from 0.
+    sent_session_expiry: u32,
 }
 
 impl Session {
@@ -115,7 +145,7 @@ impl Session {
     pub fn new(opts: Options) -> Session {
         let mut decoder = Decoder::new(opts.protocol);
         if let Some(max) = opts.maximum_packet_size {
-            decoder = decoder.with_max_packet_size(max as usize);
+            decoder = decoder.with_max_packet_size(max.max(1) as usize);
         }
         let keep_alive = opts.keep_alive;
         Session {
@@ -128,6 +158,7 @@ impl Session {
             ids: PacketIds::new(),
             outgoing: OutgoingStore::default(),
             incoming_qos2: BTreeSet::new(),
+            incoming_quota: BTreeSet::new(),
             requests: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
             subscription_ids: HashMap::new(),
@@ -138,7 +169,9 @@ impl Session {
             timers: [None; TIMERS],
             established: false,
             reauthenticating: false,
+            auth: AuthState::Waiting,
             sent_clean_start: true,
+            sent_session_expiry: 0,
         }
     }
 
@@ -152,7 +185,8 @@ impl Session {
         self.state == State::Connected
     }
 
-    /// Messages waiting to be sent, and QoS 1/2 messages sent but not yet acknowledged.
+    /// Messages waiting to be sent (or sent again), and QoS 1/2 messages sent on this
+    /// connection but not yet acknowledged.
     pub fn pending(&self) -> (usize, usize) {
         (self.outgoing.queued(), self.outgoing.in_flight())
     }
@@ -163,15 +197,20 @@ impl Session {
     }
 
     /// Starts a connection: queues CONNECT. Call when the transport is open. The first
-    /// connection uses `Options::clean_start`; later ones resume the session.
+    /// connection uses `Options::clean_start`; later ones resume the session (5.0, or 3.x
+    /// with Clean Session 0). A connection still open is ended first
+    /// ([`DisconnectReason::TransportLost`]). If the options cannot make a CONNECT, the
+    /// attempt ends at once with [`DisconnectReason::InvalidOptions`].
     pub fn connect(&mut self, now: Instant) {
+        if self.state != State::Idle {
+            self.end(DisconnectReason::TransportLost);
+        }
         self.reset_connection();
         let o = &self.opts;
         let mut c = Connect::new(o.protocol, o.client_id.clone());
         // 5.0 resumes with Clean Start 0 (Session Expiry decides persistence); 3.x keeps
         // Clean Session as configured, so a clean session never becomes a persistent one.
         c.clean_start = o.clean_start && !(self.established && o.protocol.is_v5());
-        self.sent_clean_start = c.clean_start;
         c.keep_alive = o.keep_alive;
         c.username = o.username.clone();
         c.password = o.password.clone();
@@ -206,8 +245,23 @@ impl Session {
                 }
             }
         }
+        let packet = Packet::Connect(Box::new(c));
+        let bytes = match packet.to_bytes(self.opts.protocol) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.events
+                    .push_back(Event::Disconnected(DisconnectReason::InvalidOptions {
+                        error,
+                    }));
+                return;
+            }
+        };
+        if let Packet::Connect(c) = &packet {
+            self.sent_clean_start = c.clean_start;
+            self.sent_session_expiry = c.properties.session_expiry_interval().unwrap_or(0);
+        }
         self.state = State::Connecting;
-        self.send(&Packet::Connect(Box::new(c)), now);
+        self.tx.push_back(bytes);
         self.set_timer(Timer::Handshake, Some(now + self.opts.connect_timeout));
     }
 
@@ -218,14 +272,17 @@ impl Session {
         self.decoder.set_version(self.opts.protocol);
         self.aliases_in.clear();
         self.aliases_out.clear();
+        self.incoming_quota.clear();
         self.timers = [None; TIMERS];
         self.server = ServerLimits::defaults(self.opts.keep_alive);
         self.reauthenticating = false;
+        self.auth = AuthState::Waiting;
     }
 
     /// Feeds bytes the transport read. Any number of packets, or part of one, may arrive at
-    /// once. A protocol violation by the server queues DISCONNECT (5.0) and ends the
-    /// connection with [`Event::Disconnected`]; nothing panics.
+    /// once. A protocol violation by the server queues DISCONNECT (5.0) with the reason code
+    /// the spec names and ends the connection with [`Event::Disconnected`]; nothing panics.
+    /// Bytes that arrive while there is no connection are ignored.
     pub fn handle_bytes(&mut self, bytes: &[u8], now: Instant) {
         if self.state == State::Idle {
             return;
@@ -284,8 +341,8 @@ impl Session {
             (State::Connected, Packet::PubRec(a)) => self.on_pubrec(a, now),
             (State::Connected, Packet::PubRel(a)) => self.on_pubrel(a, now),
             (State::Connected, Packet::PubComp(a)) => self.on_pubcomp(a, now),
-            (State::Connected, Packet::SubAck(a)) => self.on_suback(a),
-            (State::Connected, Packet::UnsubAck(a)) => self.on_unsuback(a),
+            (State::Connected, Packet::SubAck(a)) => self.on_suback(a, now),
+            (State::Connected, Packet::UnsubAck(a)) => self.on_unsuback(a, now),
             (State::Connected, Packet::PingResp) => {}
             (State::Connected, Packet::Auth(auth)) => self.on_auth(auth, now),
             (_, Packet::Disconnect(d)) => self.end(DisconnectReason::ByServer {
@@ -293,6 +350,8 @@ impl Session {
                 properties: d.properties,
             }),
             (_, other) => {
+                // A second CONNACK, anything but CONNACK/AUTH before CONNACK, or a packet
+                // only a client sends.
                 let message = format!(
                     "unexpected {} from the server{}",
                     other.packet_type(),
@@ -309,6 +368,7 @@ impl Session {
 
     fn on_connack(&mut self, ack: ConnAck, now: Instant) {
         self.set_timer(Timer::Handshake, None);
+        self.auth = AuthState::Waiting;
         if ack.code != ReasonCode::SUCCESS {
             self.end(DisconnectReason::Refused {
                 code: ack.code,
@@ -317,7 +377,8 @@ impl Session {
             return;
         }
         if ack.session_present && self.sent_clean_start {
-            // We asked for a clean start and the server claims a session [MQTT-3.2.2-4].
+            // We asked for a clean start and the server claims a session [MQTT-3.2.2-2 in
+            // 5.0, MQTT-3.2.2-1 in 3.1.1].
             let msg = "CONNACK reports a session present after a clean start".to_string();
             self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
             return;
@@ -338,7 +399,10 @@ impl Session {
         };
         s.retain_available = p.retain_available().unwrap_or(true);
         s.subscription_identifiers = p.subscription_identifier_available().unwrap_or(true);
+        s.wildcard_subscriptions = p.wildcard_subscription_available().unwrap_or(true);
+        s.shared_subscriptions = p.shared_subscription_available().unwrap_or(true);
         if let Some(k) = p.server_keep_alive() {
+            // The server's value wins [MQTT-3.2.2-21]; 0 turns keep alive off.
             s.keep_alive = k;
         }
         if let Some(id) = p.assigned_client_identifier() {
@@ -352,45 +416,33 @@ impl Session {
             properties: ack.properties,
         });
         if ack.session_present {
-            self.retransmit(now);
+            self.resume(now);
         } else {
             self.start_over(now);
         }
         self.flush_queue(now);
     }
 
-    /// The server kept our session: resend what it has not acknowledged, in the original
-    /// order and with the original identifiers [MQTT-4.4.0-1].
-    fn retransmit(&mut self, now: Instant) {
-        for (seq, stage, id) in self.outgoing.order() {
-            match (stage, id) {
-                (Stage::Sent, Some(_)) => {
-                    if let Some(out) = self.outgoing.get_seq(seq) {
-                        let mut p = out.publish.clone();
-                        p.dup = true;
-                        self.send(&Packet::Publish(p), now);
-                    }
-                }
-                (Stage::Released, Some(id)) => {
-                    self.send(&Packet::PubRel(PubResponse::new(id)), now);
-                }
-                _ => {}
-            }
+    /// The server kept our session: PUBREL again what it acknowledged with PUBREC (in PUBREC
+    /// order), and line up the unacknowledged PUBLISHes to be sent again with DUP and their
+    /// original identifiers, in publish order [MQTT-4.4.0-1, MQTT-4.6.0-1]. They go out
+    /// through the queue, so the new connection's Receive Maximum holds for them too.
+    fn resume(&mut self, now: Instant) {
+        for id in self.outgoing.released_order() {
+            self.send(&Packet::PubRel(PubResponse::new(id)), now);
         }
+        self.outgoing.requeue(true);
         self.resend_requests(now);
     }
 
     /// The server has no session for us: what it had acknowledged stays done, what it had not
     /// is sent again as new, and every subscription is made again.
     fn start_over(&mut self, now: Instant) {
+        // The server will not send PUBREL for what it sent before: forget those identifiers,
+        // or a new message that reuses one would be taken for a duplicate.
         self.incoming_qos2.clear();
-        let released: Vec<PacketId> = self
-            .outgoing
-            .iter()
-            .filter(|o| o.stage == Stage::Released)
-            .filter_map(|o| o.publish.packet_id)
-            .collect();
-        for id in released {
+        self.incoming_quota.clear();
+        for id in self.outgoing.released_order() {
             // PUBREC said the server had it; only the PUBCOMP went missing.
             self.outgoing.remove(id);
             self.ids.release(id);
@@ -400,13 +452,12 @@ impl Session {
                 properties: Properties::new(),
             });
         }
-        self.outgoing.requeue_sent();
+        self.outgoing.requeue(false);
         self.resend_requests(now);
         if self.subscriptions.is_empty() {
             return;
         }
-        // One SUBSCRIBE per Subscription Identifier, as they were made.
-        let mut groups: BTreeMap<Option<u32>, Vec<Subscription>> = BTreeMap::new();
+        // Filters a pending SUBSCRIBE or UNSUBSCRIBE names: that request decides.
         let pending: BTreeSet<ByteStr> = self
             .requests
             .values()
@@ -419,6 +470,8 @@ impl Session {
                 Request::Unsubscribe(u) => u.filters.clone(),
             })
             .collect();
+        // One SUBSCRIBE per Subscription Identifier, as they were made.
+        let mut groups: BTreeMap<Option<u32>, Vec<Subscription>> = BTreeMap::new();
         for held in self.subscriptions.values() {
             if !pending.contains(&held.subscription.filter) {
                 groups
@@ -435,48 +488,60 @@ impl Session {
             if let (Some(i), true) = (identifier, self.opts.protocol.is_v5()) {
                 properties.push(Property::SubscriptionIdentifier(i));
             }
-            let packet = Subscribe {
-                packet_id,
-                properties,
-                subscriptions,
-            };
-            self.send(&Packet::Subscribe(packet.clone()), now);
-            self.requests.insert(
-                packet_id.get(),
-                Request::Subscribe {
-                    packet,
-                    identifier,
-                    resubscribe: true,
+            let request = Request::Subscribe {
+                packet: Subscribe {
+                    packet_id,
+                    properties,
+                    subscriptions,
                 },
-            );
+                identifier,
+                resubscribe: true,
+            };
+            self.requests.insert(packet_id.get(), request);
+            self.send_request(packet_id.get(), now);
         }
     }
 
     fn resend_requests(&mut self, now: Instant) {
-        let packets: Vec<Packet> = self
-            .requests
-            .values()
-            .map(|r| match r {
-                Request::Subscribe { packet, .. } => Packet::Subscribe(packet.clone()),
-                Request::Unsubscribe(u) => Packet::Unsubscribe(u.clone()),
-            })
-            .collect();
-        for p in packets {
-            self.send(&p, now);
+        let ids: Vec<u16> = self.requests.keys().copied().collect();
+        for id in ids {
+            self.send_request(id, now);
         }
     }
 
-    /// Sends queued messages while the server's Receive Maximum leaves room.
+    /// Sends a pending SUBSCRIBE or UNSUBSCRIBE. A server that said it has no Subscription
+    /// Identifiers (3.2.2.3.12) would close the connection over one (DISCONNECT 0xA1), so a
+    /// request made before its CONNACK goes without, and the subscription is held without.
+    fn send_request(&mut self, id: u16, now: Instant) {
+        let strip = self.opts.protocol.is_v5() && !self.server.subscription_identifiers;
+        let Some(request) = self.requests.get_mut(&id) else {
+            return;
+        };
+        if let (
+            true,
+            Request::Subscribe {
+                packet, identifier, ..
+            },
+        ) = (strip, &mut *request)
+        {
+            packet.properties.remove(PropertyId::SubscriptionIdentifier);
+            *identifier = None;
+        }
+        let packet = request.packet();
+        self.send(&packet, now);
+    }
+
+    /// Sends queued messages, in publish order, while the server's Receive Maximum leaves
+    /// room. A message transmitted before to this server session goes again with DUP and
+    /// unchanged; one never transmitted has its Message Expiry Interval lowered by the time
+    /// it waited, or is given up when that ran out.
     fn flush_queue(&mut self, now: Instant) {
         if self.state != State::Connected || self.outgoing.queued() == 0 {
             return;
         }
-        for (seq, stage, id) in self.outgoing.order() {
-            if stage != Stage::Queued {
-                continue;
-            }
-            let is_qos0 = id.is_none();
-            if !is_qos0 && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum) {
+        for (seq, id) in self.outgoing.queued_order() {
+            if id.is_some() && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
+            {
                 // Later QoS 0 messages wait too, to keep publish order.
                 break;
             }
@@ -484,33 +549,73 @@ impl Session {
                 continue;
             };
             let mut publish = out.publish.clone();
-            if let Some(at) = out.queued_at {
+            if out.transmitted {
+                publish.dup = true;
+            } else if let Some(at) = out.published_at {
                 if !age_expiry(&mut publish, now.saturating_duration_since(at)) {
-                    // Expired while waiting: the server would not deliver it either.
-                    if let Some(id) = id {
-                        self.outgoing.remove(id);
-                        self.ids.release(id);
-                        self.events.push_back(Event::Published {
-                            packet_id: id,
-                            code: ReasonCode::UNSPECIFIED_ERROR,
-                            properties: Properties::new(),
-                        });
-                    } else {
-                        self.outgoing.take_seq(seq);
-                    }
+                    // The server would not deliver it either [MQTT-3.3.2-5].
+                    self.give_up(
+                        seq,
+                        ReasonCode::UNSPECIFIED_ERROR,
+                        "the Message Expiry Interval passed before the message could be sent",
+                    );
                     continue;
                 }
             }
+            // The limits of the server we are connected to now (it may not be the one that
+            // was there when the message was published).
+            if let Err(e) = self.server_accepts(&publish) {
+                let (code, why) = match e {
+                    SessionError::QoSNotSupported => (
+                        ReasonCode::QOS_NOT_SUPPORTED,
+                        "the server does not support this QoS",
+                    ),
+                    SessionError::RetainNotSupported => (
+                        ReasonCode::RETAIN_NOT_SUPPORTED,
+                        "the server does not support retained messages",
+                    ),
+                    SessionError::PacketTooLarge { .. } => (
+                        ReasonCode::PACKET_TOO_LARGE,
+                        "the message exceeds the server's Maximum Packet Size",
+                    ),
+                    _ => (
+                        ReasonCode::UNSPECIFIED_ERROR,
+                        "the message cannot be encoded",
+                    ),
+                };
+                self.give_up(seq, code, why);
+                continue;
+            }
             match id {
-                Some(id) => {
-                    self.outgoing.set_stage(id, Stage::Sent);
-                    self.transmit_publish(publish, now);
-                }
+                Some(_) => self.outgoing.mark_sent(seq),
                 None => {
                     self.outgoing.take_seq(seq);
-                    self.transmit_publish(publish, now);
                 }
             }
+            self.transmit_publish(publish, now);
+        }
+    }
+
+    /// Drops a queued message the session will not send, and says so: [`Event::Published`]
+    /// with `code` (and `why` as Reason String) for QoS 1/2, [`Event::Dropped`] for QoS 0.
+    fn give_up(&mut self, seq: u64, code: ReasonCode, why: &'static str) {
+        let Some(out) = self.outgoing.take_seq(seq) else {
+            return;
+        };
+        match out.publish.packet_id {
+            Some(id) => {
+                self.ids.release(id);
+                let mut properties = Properties::new();
+                properties.push(Property::ReasonString(ByteStr::from_static(why)));
+                self.events.push_back(Event::Published {
+                    packet_id: id,
+                    code,
+                    properties,
+                });
+            }
+            None => self.events.push_back(Event::Dropped {
+                publish: out.publish,
+            }),
         }
     }
 
@@ -519,10 +624,18 @@ impl Session {
     /// Maximum allows, else queued, and are kept until acknowledged
     /// ([`Event::Published`]), across reconnects.
     ///
-    /// Queue policy (`Options::queue_limit`): when the queue is full, the oldest queued QoS 0
-    /// message is dropped ([`Event::Dropped`]) to make room; if none is queued, the new
-    /// message is refused with [`SessionError::QueueFull`] — QoS 1/2 messages are never
-    /// dropped.
+    /// Queue policy (`Options::queue_limit` bounds the messages waiting to be sent):
+    /// - QoS 0: queued while offline; when the queue is full the *oldest queued QoS 0*
+    ///   message is dropped ([`Event::Dropped`]) to make room for any new message. Lost with
+    ///   the transport once written (at most once).
+    /// - QoS 1 and 2: never dropped. When the queue is full and holds no QoS 0 message to
+    ///   drop, the new message is refused with [`SessionError::QueueFull`]; try again after
+    ///   an [`Event::Published`]. Messages in flight (sent, not yet acknowledged) do not
+    ///   count against the limit.
+    ///
+    /// While connected, the server's Maximum QoS, Retain Available and Maximum Packet Size
+    /// refuse a message at once; a message queued while offline is checked against the
+    /// server it is finally sent to.
     pub fn publish(
         &mut self,
         topic: impl Into<ByteStr>,
@@ -550,19 +663,30 @@ impl Session {
                 "topic aliases are assigned by the session (Options::outgoing_topic_aliases)",
             ));
         }
-        if self.state == State::Connected {
-            if publish.qos > self.server.maximum_qos {
-                return Err(SessionError::QoSNotSupported);
-            }
-            if publish.retain && !self.server.retain_available {
-                return Err(SessionError::RetainNotSupported);
-            }
+        if publish
+            .properties
+            .subscription_identifiers()
+            .next()
+            .is_some()
+        {
+            return Err(SessionError::NotAllowed(
+                "a PUBLISH from a client may not carry a Subscription Identifier [MQTT-3.3.4-6]",
+            ));
         }
         publish.dup = false;
-        publish.packet_id = None;
+        publish.packet_id = if publish.qos == QoS::AtMostOnce {
+            None
+        } else {
+            // A stand-in of the same size, to check the packet before taking an identifier.
+            PacketId::new(1)
+        };
         let connected = self.state == State::Connected;
+        if connected {
+            self.server_accepts(&publish)?;
+        } else {
+            publish.encoded_len(self.opts.protocol)?;
+        }
         if publish.qos == QoS::AtMostOnce {
-            self.check_size(&publish)?;
             if connected && self.outgoing.queued() == 0 {
                 self.transmit_publish(publish, now);
                 return Ok(None);
@@ -571,7 +695,9 @@ impl Session {
             self.outgoing.push(Outgoing {
                 publish,
                 stage: Stage::Queued,
-                queued_at: Some(now),
+                published_at: Some(now),
+                transmitted: false,
+                released_seq: 0,
             });
             return Ok(None);
         }
@@ -583,25 +709,34 @@ impl Session {
         }
         let id = self.ids.allocate().ok_or(SessionError::NoPacketIds)?;
         publish.packet_id = Some(id);
-        if let Err(e) = self.check_size(&publish) {
-            self.ids.release(id);
-            return Err(e);
-        }
-        let stage = if can_send { Stage::Sent } else { Stage::Queued };
         if can_send {
             self.transmit_publish(publish.clone(), now);
         }
         self.outgoing.push(Outgoing {
             publish,
-            stage,
-            queued_at: (!can_send).then_some(now),
+            stage: if can_send { Stage::Sent } else { Stage::Queued },
+            published_at: Some(now),
+            transmitted: can_send,
+            released_seq: 0,
         });
         Ok(Some(id))
     }
 
-    /// Checks the message can be encoded and fits the server's Maximum Packet Size.
-    fn check_size(&self, publish: &Publish) -> Result<(), SessionError> {
+    /// Checks the message can be encoded and that the connected server takes it: its
+    /// Maximum QoS [MQTT-3.2.2-11], Retain Available [MQTT-3.2.2-14] and Maximum Packet
+    /// Size [MQTT-3.2.2-15].
+    fn server_accepts(&self, publish: &Publish) -> Result<(), SessionError> {
         let size = publish.encoded_len(self.opts.protocol)?;
+        if publish.qos > self.server.maximum_qos {
+            return Err(SessionError::QoSNotSupported);
+        }
+        if publish.retain && !self.server.retain_available {
+            return Err(SessionError::RetainNotSupported);
+        }
+        self.fits(size)
+    }
+
+    fn fits(&self, size: usize) -> Result<(), SessionError> {
         match self.server.maximum_packet_size {
             Some(max) if size > max as usize => Err(SessionError::PacketTooLarge { size, max }),
             _ => Ok(()),
@@ -623,24 +758,66 @@ impl Session {
         }
     }
 
-    /// Sends a PUBLISH, replacing its topic with a Topic Alias where the server allows.
-    fn transmit_publish(&mut self, mut publish: Publish, now: Instant) {
+    /// Sends a PUBLISH, replacing its topic with a Topic Alias where the server allows
+    /// (aliases are assigned in order up to the server's Topic Alias Maximum and belong to
+    /// this connection only). An alias is not used where it would make the packet exceed
+    /// the server's Maximum Packet Size.
+    fn transmit_publish(&mut self, publish: Publish, now: Instant) {
+        let mut aliased = None;
         if self.server.topic_alias_maximum > 0 && self.opts.protocol.is_v5() {
+            let mut p = publish.clone();
             if let Some(&alias) = self.aliases_out.get(&publish.topic) {
-                publish.topic = ByteStr::new();
-                publish.properties.push(Property::TopicAlias(alias));
+                p.topic = ByteStr::new();
+                p.properties.push(Property::TopicAlias(alias));
+                aliased = Some((p, None));
             } else if self.aliases_out.len() < usize::from(self.server.topic_alias_maximum) {
-                let alias = self.aliases_out.len() as u16 + 1;
-                self.aliases_out.insert(publish.topic.clone(), alias);
-                publish.properties.push(Property::TopicAlias(alias));
+                let alias = u16::try_from(self.aliases_out.len() + 1).unwrap_or(u16::MAX);
+                p.properties.push(Property::TopicAlias(alias));
+                aliased = Some((p, Some(alias)));
+            }
+        }
+        if let Some((p, new_alias)) = aliased {
+            let fits = p
+                .encoded_len(self.opts.protocol)
+                .is_ok_and(|size| self.fits(size).is_ok());
+            if fits {
+                if let Some(alias) = new_alias {
+                    self.aliases_out.insert(publish.topic.clone(), alias);
+                }
+                self.send(&Packet::Publish(p), now);
+                return;
             }
         }
         self.send(&Packet::Publish(publish), now);
     }
 
+    /// The filters of our subscriptions (held, or still waiting for SUBACK: the server may
+    /// send matching messages before SUBACK) that carry Subscription Identifier `i`.
+    fn filters_for(&self, i: u32, out: &mut Vec<ByteStr>) {
+        let held = self.subscription_ids.get(&i).into_iter().flatten();
+        let pending = self
+            .requests
+            .values()
+            .filter_map(|r| match r {
+                Request::Subscribe {
+                    packet,
+                    identifier: Some(id),
+                    ..
+                } if *id == i => Some(packet.subscriptions.iter().map(|s| &s.filter)),
+                _ => None,
+            })
+            .flatten();
+        for f in held.chain(pending) {
+            if !out.contains(f) {
+                out.push(f.clone());
+            }
+        }
+    }
+
     fn on_publish(&mut self, mut p: Publish, now: Instant) {
         if let Some(alias) = p.properties.topic_alias() {
             if alias > self.opts.topic_alias_maximum {
+                // [MQTT-3.3.2-10]
                 let msg = format!(
                     "Topic Alias {alias} exceeds our Topic Alias Maximum {}",
                     self.opts.topic_alias_maximum
@@ -652,6 +829,7 @@ impl Session {
                 match self.aliases_in.get(&alias) {
                     Some(t) => p.topic = t.clone(),
                     None => {
+                        // A Protocol Error, as 3.3.4 says for an alias with no mapping.
                         let msg = format!("unknown Topic Alias {alias}");
                         self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
                         return;
@@ -661,13 +839,10 @@ impl Session {
                 self.aliases_in.insert(alias, p.topic.clone());
             }
         }
-        let subscriptions: Vec<ByteStr> = p
-            .properties
-            .subscription_identifiers()
-            .filter_map(|i| self.subscription_ids.get(&i))
-            .flatten()
-            .cloned()
-            .collect();
+        let mut subscriptions = Vec::new();
+        for i in p.properties.subscription_identifiers() {
+            self.filters_for(i, &mut subscriptions);
+        }
         match (p.qos, p.packet_id) {
             (QoS::AtLeastOnce, Some(id)) => {
                 self.events.push_back(Event::Message {
@@ -677,13 +852,20 @@ impl Session {
                 self.send(&Packet::PubAck(PubResponse::new(id)), now);
             }
             (QoS::ExactlyOnce, Some(id)) => {
-                if !self.incoming_qos2.contains(&id.get()) {
-                    if self.incoming_qos2.len() >= usize::from(self.opts.receive_maximum) {
-                        let msg = "the server exceeded our Receive Maximum".to_string();
-                        self.protocol_error(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, msg, None, now);
-                        return;
-                    }
-                    self.incoming_qos2.insert(id.get());
+                if self.opts.protocol.is_v5()
+                    && !self.incoming_quota.contains(&id.get())
+                    && self.incoming_quota.len() >= usize::from(self.opts.receive_maximum.max(1))
+                {
+                    // [MQTT-3.3.4-9]
+                    let msg = format!(
+                        "the server exceeded our Receive Maximum {}",
+                        self.opts.receive_maximum.max(1)
+                    );
+                    self.protocol_error(ReasonCode::RECEIVE_MAXIMUM_EXCEEDED, msg, None, now);
+                    return;
+                }
+                self.incoming_quota.insert(id.get());
+                if self.incoming_qos2.insert(id.get()) {
                     self.events.push_back(Event::Message {
                         publish: p,
                         subscriptions,
@@ -710,12 +892,14 @@ impl Session {
         self.flush_queue(now);
     }
 
+    /// PUBACK. One for an identifier nothing is waiting on (a duplicate, or a PUBACK for a
+    /// QoS 2 message) changes nothing: the spec gives no reason code for it, and ignoring it
+    /// cannot lose or duplicate a message.
     fn on_puback(&mut self, a: PubResponse, now: Instant) {
         match self.outgoing.get(a.packet_id) {
             Some(o) if o.stage == Stage::Sent && o.publish.qos == QoS::AtLeastOnce => {
                 self.finish(a.packet_id, a.code, a.properties, now);
             }
-            // A late or duplicate acknowledgement: nothing is waiting for it.
             _ => {}
         }
     }
@@ -727,13 +911,17 @@ impl Session {
             .filter(|o| o.publish.qos == QoS::ExactlyOnce)
             .map(|o| o.stage);
         match stage {
+            // A refusal ends the exchange: PUBREL follows only a PUBREC below 0x80
+            // [MQTT-4.3.3-4], and the identifier is free again (4.3.3).
             Some(Stage::Sent) if !a.code.is_success() => {
                 self.finish(a.packet_id, a.code, a.properties, now);
             }
             Some(Stage::Sent) | Some(Stage::Released) => {
-                self.outgoing.set_stage(a.packet_id, Stage::Released);
+                self.outgoing.mark_released(a.packet_id);
                 self.send(&Packet::PubRel(PubResponse::new(a.packet_id)), now);
             }
+            // PUBREC for a message we never sent (or a QoS 1 one): answer so the server can
+            // finish its side, saying the identifier is unknown (5.0).
             _ => {
                 let mut rel = PubResponse::new(a.packet_id);
                 if self.opts.protocol.is_v5() {
@@ -746,19 +934,43 @@ impl Session {
 
     fn on_pubrel(&mut self, a: PubResponse, now: Instant) {
         let mut comp = PubResponse::new(a.packet_id);
+        self.incoming_quota.remove(&a.packet_id.get());
         if !self.incoming_qos2.remove(&a.packet_id.get()) && self.opts.protocol.is_v5() {
             comp.code = ReasonCode::PACKET_IDENTIFIER_NOT_FOUND;
         }
         self.send(&Packet::PubComp(comp), now);
     }
 
+    /// PUBCOMP. One for a message not released (unknown, or no PUBREC yet) is ignored, as
+    /// for PUBACK.
     fn on_pubcomp(&mut self, a: PubResponse, now: Instant) {
         if let Some(Stage::Released) = self.outgoing.get(a.packet_id).map(|o| o.stage) {
             self.finish(a.packet_id, a.code, a.properties, now);
         }
     }
 
-    fn on_suback(&mut self, a: SubAck) {
+    fn on_suback(&mut self, a: SubAck, now: Instant) {
+        let expected = match self.requests.get(&a.packet_id.get()) {
+            // Nothing waits for it: a duplicate; ignored as for PUBACK.
+            None => return,
+            Some(Request::Unsubscribe(_)) => {
+                let msg = format!("SUBACK {} answers an UNSUBSCRIBE", a.packet_id);
+                self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
+                return;
+            }
+            Some(Request::Subscribe { packet, .. }) => packet.subscriptions.len(),
+        };
+        if a.codes.len() != expected {
+            // [MQTT-3.8.4-6, 3.9.3]: one code per filter. The request stays pending, to be
+            // sent again on the next connection.
+            let msg = format!(
+                "SUBACK {} has {} reason codes for {expected} topic filters",
+                a.packet_id,
+                a.codes.len()
+            );
+            self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
+            return;
+        }
         let Some(Request::Subscribe {
             packet,
             identifier,
@@ -771,6 +983,9 @@ impl Session {
         for (sub, code) in packet.subscriptions.iter().zip(&a.codes) {
             if code.is_success() {
                 self.hold(sub.clone(), identifier);
+            } else if resubscribe {
+                // The server no longer takes it: it is not ours any more either.
+                self.unhold(&sub.filter);
             }
         }
         self.events.push_back(Event::Subscribed {
@@ -797,6 +1012,12 @@ impl Session {
         }
     }
 
+    fn unhold(&mut self, filter: &ByteStr) {
+        if let Some(old) = self.subscriptions.remove(filter) {
+            self.forget_identifier(filter, old.identifier);
+        }
+    }
+
     fn forget_identifier(&mut self, filter: &ByteStr, identifier: Option<u32>) {
         if let Some(i) = identifier {
             if let Some(list) = self.subscription_ids.get_mut(&i) {
@@ -808,14 +1029,41 @@ impl Session {
         }
     }
 
-    fn on_unsuback(&mut self, a: UnsubAck) {
+    fn on_unsuback(&mut self, a: UnsubAck, now: Instant) {
+        let expected = match self.requests.get(&a.packet_id.get()) {
+            None => return,
+            Some(Request::Subscribe { .. }) => {
+                let msg = format!("UNSUBACK {} answers a SUBSCRIBE", a.packet_id);
+                self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
+                return;
+            }
+            Some(Request::Unsubscribe(u)) => u.filters.len(),
+        };
+        // 5.0 has one code per filter (3.11.3); 3.x has none.
+        let wanted = if self.opts.protocol.is_v5() {
+            expected
+        } else {
+            0
+        };
+        if a.codes.len() != wanted {
+            let msg = format!(
+                "UNSUBACK {} has {} reason codes for {expected} topic filters",
+                a.packet_id,
+                a.codes.len()
+            );
+            self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
+            return;
+        }
         let Some(Request::Unsubscribe(u)) = self.requests.remove(&a.packet_id.get()) else {
             return;
         };
         self.ids.release(a.packet_id);
-        for filter in &u.filters {
-            if let Some(old) = self.subscriptions.remove(filter) {
-                self.forget_identifier(filter, old.identifier);
+        for (i, filter) in u.filters.iter().enumerate() {
+            // A refused UNSUBSCRIBE (0x80 and up) leaves the subscription in place; 0x11 No
+            // subscription existed is a success.
+            let removed = a.codes.get(i).is_none_or(|c| c.is_success());
+            if removed {
+                self.unhold(filter);
             }
         }
         self.events.push_back(Event::Unsubscribed {
@@ -826,30 +1074,53 @@ impl Session {
     }
 
     fn on_auth(&mut self, a: Auth, now: Instant) {
-        if !self.opts.protocol.is_v5() || self.opts.authentication_method.is_none() {
+        let Some(method) = self
+            .opts
+            .authentication_method
+            .clone()
+            .filter(|_| self.opts.protocol.is_v5())
+        else {
+            // No AUTH unless the CONNECT had an Authentication Method (4.12).
             let msg = "AUTH without enhanced authentication".to_string();
             self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
             return;
+        };
+        let given = a.properties.authentication_method();
+        // The method may not change within an exchange, nor be left out (3.15.2.2.2) —
+        // except from an AUTH Success sent in its short form, with no properties at all.
+        let short_success = a.code == ReasonCode::SUCCESS && a.properties.is_empty();
+        if given != Some(&method) && !short_success {
+            let msg = format!(
+                "AUTH with Authentication Method {:?}, not {:?}",
+                given.map(|m| m.as_str()),
+                method.as_str()
+            );
+            self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
+            return;
         }
+        let in_exchange = self.state == State::Connecting || self.reauthenticating;
         match a.code {
-            ReasonCode::CONTINUE_AUTHENTICATION => {
-                if self.state == State::Connecting {
-                    self.set_timer(Timer::Handshake, Some(now + self.opts.connect_timeout));
-                }
+            ReasonCode::CONTINUE_AUTHENTICATION if in_exchange => {
+                self.set_timer(Timer::Handshake, Some(now + self.opts.connect_timeout));
+                self.auth = AuthState::Challenged;
                 self.events.push_back(Event::AuthChallenge {
-                    method: a.properties.authentication_method().cloned(),
+                    method: Some(method),
                     data: a.properties.authentication_data().cloned(),
                     properties: a.properties,
                 });
             }
             ReasonCode::SUCCESS if self.state == State::Connected && self.reauthenticating => {
                 self.reauthenticating = false;
+                self.auth = AuthState::Waiting;
+                self.set_timer(Timer::Handshake, None);
                 self.events.push_back(Event::Reauthenticated {
                     properties: a.properties,
                 });
             }
             _ => {
-                let msg = format!("unexpected AUTH reason {}", a.code);
+                // Success during CONNECT (that is CONNACK's job), Re-authenticate from the
+                // server, or anything outside an exchange.
+                let msg = format!("unexpected AUTH with reason {}", a.code);
                 self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
             }
         }
@@ -867,7 +1138,9 @@ impl Session {
     }
 
     /// Subscribes with SUBSCRIBE properties (User Properties; a Subscription Identifier given
-    /// here is used instead of an assigned one).
+    /// here is used instead of an assigned one). While connected, filters the server said it
+    /// does not support (wildcards, shared subscriptions) are refused here rather than by a
+    /// DISCONNECT from the server.
     pub fn subscribe_with(
         &mut self,
         subscriptions: Vec<Subscription>,
@@ -881,31 +1154,52 @@ impl Session {
         }
         for s in &subscriptions {
             topic::validate_filter(&s.filter).map_err(SessionError::InvalidFilter)?;
+            if self.state == State::Connected {
+                if !self.server.shared_subscriptions && topic::is_shared(&s.filter) {
+                    return Err(SessionError::NotAllowed(
+                        "the server does not support shared subscriptions",
+                    ));
+                }
+                if !self.server.wildcard_subscriptions && s.filter.contains(['+', '#']) {
+                    return Err(SessionError::NotAllowed(
+                        "the server does not support wildcard subscriptions",
+                    ));
+                }
+            }
         }
         let v5 = self.opts.protocol.is_v5();
         let mut identifier = properties.subscription_identifiers().next();
-        if v5 && identifier.is_none() && self.server.subscription_identifiers {
+        if identifier.is_some()
+            && self.state == State::Connected
+            && !self.server.subscription_identifiers
+        {
+            return Err(SessionError::NotAllowed(
+                "the server does not support Subscription Identifiers",
+            ));
+        }
+        let assign = v5 && identifier.is_none() && self.server.subscription_identifiers;
+        let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketIds)?;
+        if assign {
             let i = self.next_subscription_id;
-            self.next_subscription_id = if i >= crate::codec::MAX_VARIABLE_BYTE_INTEGER {
-                1
-            } else {
-                i + 1
-            };
             properties.push(Property::SubscriptionIdentifier(i));
             identifier = Some(i);
         }
-        let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketIds)?;
         let packet = Subscribe {
             packet_id,
             properties,
             subscriptions,
         };
-        if let Err(e) = Packet::Subscribe(packet.clone()).encoded_len(self.opts.protocol) {
+        if let Err(e) = self.check_request(&Packet::Subscribe(packet.clone())) {
             self.ids.release(packet_id);
-            return Err(e.into());
+            return Err(e);
         }
-        if self.state == State::Connected {
-            self.send(&Packet::Subscribe(packet.clone()), now);
+        if assign {
+            self.next_subscription_id =
+                if self.next_subscription_id >= crate::codec::MAX_VARIABLE_BYTE_INTEGER {
+                    1
+                } else {
+                    self.next_subscription_id + 1
+                };
         }
         self.requests.insert(
             packet_id.get(),
@@ -915,7 +1209,17 @@ impl Session {
                 resubscribe: false,
             },
         );
+        if self.state == State::Connected {
+            self.send_request(packet_id.get(), now);
+        }
         Ok(packet_id)
+    }
+
+    /// Checks a SUBSCRIBE or UNSUBSCRIBE can be encoded and fits the server's Maximum Packet
+    /// Size.
+    fn check_request(&self, packet: &Packet) -> Result<(), SessionError> {
+        let size = packet.encoded_len(self.opts.protocol)?;
+        self.fits(size)
     }
 
     /// Unsubscribes. Sent now if connected, else when the connection is up.
@@ -938,40 +1242,48 @@ impl Session {
             properties: Properties::new(),
             filters,
         };
-        if self.state == State::Connected {
-            self.send(&Packet::Unsubscribe(packet.clone()), now);
+        if let Err(e) = self.check_request(&Packet::Unsubscribe(packet.clone())) {
+            self.ids.release(packet_id);
+            return Err(e);
         }
         self.requests
             .insert(packet_id.get(), Request::Unsubscribe(packet));
+        if self.state == State::Connected {
+            self.send_request(packet_id.get(), now);
+        }
         Ok(packet_id)
     }
 
     /// Ends the connection with DISCONNECT. In 5.0, `code` 0x04 asks the server to publish
-    /// the Will anyway; `session_expiry` may shorten the session (not lengthen it from 0).
-    /// The session state stays for a later [`Session::connect`].
+    /// the Will anyway (a code DISCONNECT cannot carry is sent as 0x00), and
+    /// `session_expiry` changes the Session Expiry Interval — except from 0, which the spec
+    /// forbids (3.14.2.2.2), so it is then left out. 3.x sends a plain DISCONNECT. The
+    /// session state stays for a later [`Session::connect`].
     pub fn disconnect(&mut self, code: ReasonCode, session_expiry: Option<u32>, now: Instant) {
         if self.state == State::Idle {
             return;
         }
+        let v5 = self.opts.protocol.is_v5();
         let mut d = Disconnect {
             code,
             properties: Properties::new(),
         };
-        if let (Some(e), true) = (session_expiry, self.opts.protocol.is_v5()) {
-            if self.opts.session_expiry > 0 || e == 0 {
+        if !v5 || !code.is_valid_for(PacketType::Disconnect, self.opts.protocol) {
+            d.code = ReasonCode::NORMAL_DISCONNECTION;
+        }
+        if let (Some(e), true) = (session_expiry, v5) {
+            if self.sent_session_expiry > 0 || e == 0 {
                 d.properties.push(Property::SessionExpiryInterval(e));
-                self.opts.session_expiry = e;
             }
         }
-        if !self.opts.protocol.is_v5() {
-            d.code = ReasonCode::SUCCESS;
-        }
+        let code = d.code;
         self.send(&Packet::Disconnect(d), now);
         self.end(DisconnectReason::Local { code });
     }
 
-    /// Answers an [`Event::AuthChallenge`] (reason Continue authentication), or starts a
-    /// re-authentication when connected and `reauthenticate` is true (5.0 only).
+    /// Answers an [`Event::AuthChallenge`] (sends AUTH Continue authentication with `data`),
+    /// or, when connected and `reauthenticate` is true, starts a re-authentication (AUTH
+    /// Re-authenticate). 5.0 only, with `Options::authentication_method` set.
     pub fn auth(
         &mut self,
         data: Option<Bytes>,
@@ -989,14 +1301,20 @@ impl Session {
             ));
         }
         let code = if reauthenticate {
-            if self.state != State::Connected {
+            if self.state != State::Connected || self.reauthenticating {
                 return Err(SessionError::NotAllowed(
-                    "re-authentication needs a connection",
+                    "re-authentication needs a connection with no exchange in progress",
                 ));
             }
-            self.reauthenticating = true;
             ReasonCode::REAUTHENTICATE
         } else {
+            if self.auth != AuthState::Challenged {
+                // Outside an exchange the server would take AUTH Continue for a Protocol
+                // Error (4.12).
+                return Err(SessionError::NotAllowed(
+                    "no authentication challenge to answer",
+                ));
+            }
             ReasonCode::CONTINUE_AUTHENTICATION
         };
         let mut properties = Properties::new();
@@ -1004,7 +1322,15 @@ impl Session {
         if let Some(d) = data {
             properties.push(Property::AuthenticationData(d));
         }
-        self.send(&Packet::Auth(Auth { code, properties }), now);
+        let packet = Packet::Auth(Auth { code, properties });
+        self.check_request(&packet)?;
+        if reauthenticate {
+            self.reauthenticating = true;
+        }
+        // The server's next step is due within the connect timeout of this one.
+        self.set_timer(Timer::Handshake, Some(now + self.opts.connect_timeout));
+        self.auth = AuthState::Waiting;
+        self.send(&packet, now);
         Ok(())
     }
 
@@ -1019,10 +1345,16 @@ impl Session {
         correlation_data: impl Into<Bytes>,
         now: Instant,
     ) -> Result<Option<PacketId>, SessionError> {
+        if !self.opts.protocol.is_v5() {
+            return Err(SessionError::NotAllowed(
+                "request/response properties need MQTT 5.0",
+            ));
+        }
+        let response_topic = response_topic.into();
+        topic::validate_name(&response_topic).map_err(SessionError::InvalidTopic)?;
         let mut p = Publish::new(topic, payload);
         p.qos = qos;
-        p.properties
-            .push(Property::ResponseTopic(response_topic.into()));
+        p.properties.push(Property::ResponseTopic(response_topic));
         p.properties
             .push(Property::CorrelationData(correlation_data.into()));
         self.publish_packet(p, now)
@@ -1050,7 +1382,7 @@ impl Session {
     }
 
     /// The transport closed or failed. Session state stays for the next [`Session::connect`];
-    /// unacknowledged messages are sent again then.
+    /// unacknowledged messages are sent again then. Anything not yet written is dropped.
     pub fn connection_lost(&mut self, _now: Instant) {
         if self.state != State::Idle {
             self.end(DisconnectReason::TransportLost);
@@ -1058,13 +1390,15 @@ impl Session {
         self.tx.clear();
     }
 
-    /// The next bytes to write to the transport, in order.
+    /// The next bytes to write to the transport, in order. Call after every other method
+    /// until it returns `None`.
     #[must_use]
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.tx.pop_front()
     }
 
-    /// The next event for the application.
+    /// The next event for the application. Call after every other method until it returns
+    /// `None`.
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
@@ -1077,7 +1411,7 @@ impl Session {
     }
 
     /// Runs the timers that are due at `now`: sends PINGREQ, or ends a connection whose
-    /// PINGRESP or CONNACK is late.
+    /// PINGRESP, CONNACK or AUTH step is late.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.due(Timer::Handshake, now) {
             self.end(DisconnectReason::ConnectTimeout);
@@ -1089,12 +1423,20 @@ impl Session {
         }
         if self.due(Timer::KeepAlive, now) && self.state == State::Connected {
             self.send(&Packet::PingReq, now);
-            self.set_timer(Timer::PingResponse, Some(now + self.opts.ping_timeout));
+            // The deadline runs from the first unanswered PINGREQ: a keep alive shorter than
+            // the ping timeout must not push it back with every PINGREQ.
+            if self.timer(Timer::PingResponse).is_none() {
+                self.set_timer(Timer::PingResponse, Some(now + self.opts.ping_timeout));
+            }
         }
     }
 
+    fn timer(&self, timer: Timer) -> Option<Instant> {
+        self.timers.get(timer as usize).copied().flatten()
+    }
+
     fn due(&mut self, timer: Timer, now: Instant) -> bool {
-        match self.timers.get(timer as usize).copied().flatten() {
+        match self.timer(timer) {
             Some(at) if at <= now => {
                 self.set_timer(timer, None);
                 true
@@ -1130,15 +1472,24 @@ impl Session {
 
     /// The state worth persisting: see [`Snapshot`](super::Snapshot).
     pub fn snapshot(&self) -> super::Snapshot {
+        // Released messages first, in PUBREC order (the order PUBRELs go again in), then
+        // the rest in publish order. DUP marks a message the server's session may have.
+        let released = self.outgoing.released_order();
+        let released_msgs = released.iter().filter_map(|id| self.outgoing.get(*id));
+        let others = self.outgoing.iter().filter(|o| o.stage != Stage::Released);
+        let outgoing = released_msgs
+            .chain(others)
+            .map(|o| {
+                let mut p = o.publish.clone();
+                p.dup = o.transmitted && p.qos != QoS::AtMostOnce;
+                (p, o.stage == Stage::Released)
+            })
+            .collect();
         super::Snapshot {
             client_id: self.opts.client_id.clone(),
             established: self.established,
             next_packet_id: self.ids.next(),
-            outgoing: self
-                .outgoing
-                .iter()
-                .map(|o| (o.publish.clone(), o.stage == Stage::Released))
-                .collect(),
+            outgoing,
             incoming_qos2: self.incoming_qos2.iter().copied().collect(),
             subscriptions: self
                 .subscriptions
@@ -1146,11 +1497,13 @@ impl Session {
                 .map(|h| (h.subscription.clone(), h.identifier))
                 .collect(),
             next_subscription_id: self.next_subscription_id,
+            requests: self.requests.values().map(Request::packet).collect(),
         }
     }
 
     /// A session that continues from a snapshot (after a reload, say): unacknowledged
-    /// messages are re-sent and subscriptions remade as the next CONNACK requires.
+    /// messages are sent again and subscriptions remade as the next CONNACK requires.
+    /// Message Expiry Intervals do not age for the time the snapshot spent stored.
     pub fn restore(opts: Options, snapshot: super::Snapshot) -> Session {
         let mut s = Session::new(opts);
         if !snapshot.client_id.is_empty() {
@@ -1158,28 +1511,65 @@ impl Session {
         }
         s.established = snapshot.established;
         s.ids.set_next(snapshot.next_packet_id);
-        for (publish, released) in snapshot.outgoing {
-            if let Some(id) = publish.packet_id {
-                if !s.ids.claim(id) {
+        for (mut publish, released) in snapshot.outgoing {
+            let transmitted = publish.dup;
+            publish.dup = false;
+            if publish.qos == QoS::AtMostOnce {
+                publish.packet_id = None;
+            } else {
+                // An identifier in use twice (a hand-made snapshot) would mix two messages
+                // up: the second gets a new one, as does a QoS 1/2 message without one.
+                let id = match publish.packet_id {
+                    Some(id) if s.ids.claim(id) => Some(id),
+                    _ => s.ids.allocate(),
+                };
+                let Some(id) = id else { continue };
+                if publish.packet_id != Some(id) && released {
+                    // A PUBREL under another identifier would mean nothing to the server.
+                    s.ids.release(id);
                     continue;
                 }
+                publish.packet_id = Some(id);
             }
-            // Everything not yet acknowledged counts as sent: a resumed session resends it
-            // with DUP, a lost one sends it as new.
-            let stage = match (released, publish.packet_id) {
-                (true, Some(_)) => Stage::Released,
-                (false, Some(_)) => Stage::Sent,
-                (_, None) => Stage::Queued,
+            // Everything not yet acknowledged waits in the queue: a resumed session sends it
+            // again with DUP, a lost one as new, and Receive Maximum holds either way.
+            let stage = if released && publish.qos == QoS::ExactlyOnce {
+                Stage::Released
+            } else {
+                Stage::Queued
             };
             s.outgoing.push(Outgoing {
                 publish,
                 stage,
-                queued_at: None,
+                published_at: None,
+                transmitted,
+                released_seq: 0,
             });
         }
         s.incoming_qos2 = snapshot.incoming_qos2.into_iter().collect();
         for (subscription, identifier) in snapshot.subscriptions {
             s.hold(subscription, identifier);
+        }
+        for packet in snapshot.requests {
+            let request = match packet {
+                Packet::Subscribe(packet) => {
+                    let identifier = packet.properties.subscription_identifiers().next();
+                    Request::Subscribe {
+                        packet,
+                        identifier,
+                        resubscribe: false,
+                    }
+                }
+                Packet::Unsubscribe(u) => Request::Unsubscribe(u),
+                _ => continue,
+            };
+            let id = match &request {
+                Request::Subscribe { packet, .. } => packet.packet_id,
+                Request::Unsubscribe(u) => u.packet_id,
+            };
+            if s.ids.claim(id) {
+                s.requests.insert(id.get(), request);
+            }
         }
         s.next_subscription_id = snapshot.next_subscription_id.max(1);
         s
@@ -1187,7 +1577,7 @@ impl Session {
 }
 
 /// Lowers a waiting message's Message Expiry Interval by the time it waited; false if it
-/// expired [MQTT-3.3.2-6 applies the same rule on the server].
+/// expired (the rule MQTT-3.3.2-6 sets for a server forwarding a message).
 fn age_expiry(p: &mut Publish, waited: Duration) -> bool {
     let Some(left) = p.properties.message_expiry_interval() else {
         return true;
