@@ -1,0 +1,94 @@
+//! A one-shot value a command waits on (a PUBACK, a SUBACK, …): single-threaded, no locks.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+struct State<T> {
+    value: Option<T>,
+    waker: Option<Waker>,
+}
+
+/// The completion side of a [`Pending`].
+pub(crate) struct Slot<T>(Rc<RefCell<State<T>>>);
+
+impl<T> Slot<T> {
+    /// Stores the value and wakes the task awaiting it. Waking only schedules that task
+    /// (wasm-bindgen-futures runs it from a microtask), so this is safe inside a borrow.
+    pub(crate) fn complete(self, value: T) {
+        let waker = match self.0.try_borrow_mut() {
+            Ok(mut s) => {
+                s.value = Some(value);
+                s.waker.take()
+            }
+            Err(_) => None,
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A future that resolves once, when the driver completes it. Commands run when called, not
+/// when awaited: dropping a `Pending` gives up the answer, not the command.
+#[must_use = "the command runs anyway; await this to learn how it ended"]
+pub struct Pending<T>(Rc<RefCell<State<T>>>);
+
+impl<T> Pending<T> {
+    /// A pending value and the slot that completes it.
+    pub(crate) fn new() -> (Pending<T>, Slot<T>) {
+        let state = Rc::new(RefCell::new(State {
+            value: None,
+            waker: None,
+        }));
+        (Pending(state.clone()), Slot(state))
+    }
+
+    /// A value that is already there.
+    pub(crate) fn ready(value: T) -> Pending<T> {
+        Pending(Rc::new(RefCell::new(State {
+            value: Some(value),
+            waker: None,
+        })))
+    }
+}
+
+impl<T> Future for Pending<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let Ok(mut s) = self.0.try_borrow_mut() else {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        };
+        match s.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Pending<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending")
+    }
+}
+
+/// Resolves after `ms` milliseconds (main-thread `setTimeout`; at once outside a window).
+pub(crate) async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scheduled = web_sys::window().map(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+                .is_ok()
+        });
+        if scheduled != Some(true) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
