@@ -1,0 +1,10 @@
+//! The native MQTT client: the sans-IO session driven over TCP, TLS and WebSocket by tokio.
+
+mod backoff;
+mod driver;
+mod transport;
+mod url;
+
+pub(crate) use backoff::Backoff;
+pub(crate) use driver::{connect, describe, Client, Config, Notice};
+pub(crate) use url::BrokerUrl;
