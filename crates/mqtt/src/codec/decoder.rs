@@ -6,7 +6,7 @@ use super::header::{peek_frame, Frame};
 use super::packet::Packet;
 use super::types::Protocol;
 use super::MAX_VARIABLE_BYTE_INTEGER;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 /// What the start of a receive buffer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +87,11 @@ impl Decoder {
                 needed: Some(size - buf.len()),
             });
         }
+        // Advancing past the fixed header is a pointer bump; `split_off` would take (and then
+        // release) another reference to the shared buffer.
         let mut frame = buf.split_to(size);
-        let body = frame.split_off(header_len).freeze();
+        frame.advance(header_len);
+        let body = frame.freeze();
         let packet = Packet::decode_body(first, body, self.version)?;
         if let Packet::Connect(c) = &packet {
             self.version = c.protocol;

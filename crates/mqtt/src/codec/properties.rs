@@ -543,7 +543,8 @@ impl Properties {
             return Ok(Properties::new());
         }
         let mut r = Reader::new(r.take(len, "properties")?);
-        let mut props = Vec::new();
+        // A property takes at least 2 bytes: allocate once for the usual few.
+        let mut props = Vec::with_capacity((len / 2).min(8));
         let mut seen: u64 = 0;
         while !r.is_empty() {
             let raw = r.var_int("property identifier")?;
@@ -553,11 +554,22 @@ impl Properties {
                 .ok_or(DecodeError::UnknownProperty(raw.min(0xff) as u8))?;
             let field = id.name();
             let kind = id.kind();
+            // Integers are range-checked as read, before a `Property` is built around them.
+            let int = |v: u32| {
+                if Property::int_in_range(kind, v) {
+                    Ok(Property::from_int(id, v))
+                } else {
+                    Err(DecodeError::InvalidPropertyValue {
+                        property: id,
+                        value: v,
+                    })
+                }
+            };
             let prop = match kind {
-                Kind::Bool => Property::from_int(id, u32::from(r.u8(field)?)),
-                Kind::U16 | Kind::NonZeroU16 => Property::from_int(id, u32::from(r.u16(field)?)),
-                Kind::U32 | Kind::NonZeroU32 => Property::from_int(id, r.u32(field)?),
-                Kind::SubscriptionId => Property::from_int(id, r.var_int(field)?),
+                Kind::Bool => int(u32::from(r.u8(field)?))?,
+                Kind::U16 | Kind::NonZeroU16 => int(u32::from(r.u16(field)?))?,
+                Kind::U32 | Kind::NonZeroU32 => int(r.u32(field)?)?,
+                Kind::SubscriptionId => int(r.var_int(field)?)?,
                 Kind::Str => Property::from_str(id, r.string(field)?),
                 Kind::Bin => Some(match id {
                     PropertyId::CorrelationData => Property::CorrelationData(r.binary(field)?),
@@ -567,14 +579,6 @@ impl Properties {
             };
             // Every identifier maps to a variant of its own kind, so this is always Some.
             let prop = prop.ok_or(DecodeError::UnknownProperty(id as u8))?;
-            if let Value::Int(v) = prop.value() {
-                if !Property::int_in_range(kind, v) {
-                    return Err(DecodeError::InvalidPropertyValue {
-                        property: id,
-                        value: v,
-                    });
-                }
-            }
             if id.places() & place.mask() == 0 {
                 return Err(DecodeError::PropertyNotAllowed {
                     property: id,

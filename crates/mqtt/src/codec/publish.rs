@@ -4,7 +4,7 @@ use super::error::{DecodeError, EncodeError};
 use super::header::PacketType;
 use super::properties::{Place, Properties};
 use super::read::Reader;
-use super::strings::ByteStr;
+use super::strings::{has_wildcard, ByteStr};
 use super::types::{PacketId, Protocol, QoS};
 use super::write::{check_string, packet_len, put_fixed_header, put_prefixed, var_int_len};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -50,7 +50,7 @@ impl Publish {
             return Err(DecodeError::DupOnQoS0);
         }
         let topic = r.string("topic name")?;
-        if topic.contains(['+', '#']) {
+        if has_wildcard(&topic) {
             return Err(DecodeError::WildcardInTopicName);
         }
         let packet_id = if qos == QoS::AtMostOnce {
@@ -93,7 +93,7 @@ impl Publish {
         if self.dup && self.qos == QoS::AtMostOnce {
             return Err(EncodeError::DupOnQoS0);
         }
-        if self.topic.contains(['+', '#']) {
+        if has_wildcard(&self.topic) {
             return Err(EncodeError::InvalidString("topic name"));
         }
         let props = if version.is_v5() {

@@ -2,9 +2,9 @@
 //! of panicking, and strings and binaries come out as slices of the same buffer.
 
 use super::error::DecodeError;
-use super::strings::ByteStr;
+use super::strings::{has_nul, ByteStr};
 use super::types::PacketId;
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 
 pub(crate) struct Reader {
     buf: Bytes,
@@ -88,8 +88,11 @@ impl Reader {
 
     /// Everything left (a PUBLISH payload).
     pub(crate) fn rest(&mut self) -> Bytes {
-        let b = self.buf.slice(self.pos.min(self.buf.len())..);
-        self.pos = self.buf.len();
+        // Hand over the reader's own reference instead of taking (and, when the reader is
+        // dropped, releasing) another one: the reader is empty afterwards either way.
+        let mut b = std::mem::take(&mut self.buf);
+        b.advance(self.pos.min(b.len()));
+        self.pos = 0;
         b
     }
 
@@ -109,7 +112,7 @@ impl Reader {
 /// Checks the UTF-8 rules of MQTT on `bytes`. `std::str::from_utf8` already refuses
 /// surrogates and overlong forms; MQTT also forbids U+0000.
 pub(crate) fn check_utf8(bytes: Bytes, field: &'static str) -> Result<ByteStr, DecodeError> {
-    if bytes.contains(&0) {
+    if has_nul(&bytes) {
         // A 0x00 byte in UTF-8 can only be U+0000, but report broken UTF-8 first.
         return match std::str::from_utf8(&bytes) {
             Ok(_) => Err(DecodeError::NullCharacter { field }),

@@ -23,6 +23,10 @@ impl ByteStr {
 
     /// Wraps bytes that are valid UTF-8, or gives them back if they are not.
     pub fn from_utf8(bytes: Bytes) -> Result<ByteStr, Bytes> {
+        // ASCII is UTF-8, and `is_ascii` is much quicker than `from_utf8` on short strings.
+        if bytes.is_ascii() {
+            return Ok(ByteStr(bytes));
+        }
         match std::str::from_utf8(&bytes) {
             Ok(_) => Ok(ByteStr(bytes)),
             Err(_) => Err(bytes),
@@ -108,5 +112,80 @@ impl fmt::Debug for ByteStr {
 impl fmt::Display for ByteStr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Eight copies of a byte, as one word.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// Non-zero when some byte of `w` is zero: the word-at-a-time test of `memchr` and `strlen`.
+const fn zero_byte(w: u64) -> u64 {
+    w.wrapping_sub(splat(0x01)) & !w & splat(0x80)
+}
+
+/// Whether some byte matches, testing eight bytes at a time (`word`) and the last few one by
+/// one (`byte`). MQTT strings are short (topics: tens of bytes), too short for `memchr`'s
+/// set-up or a vector loop to pay off; this takes a few instructions per word.
+fn any_byte(bytes: &[u8], word: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for w in &mut words {
+        if let Some(w) = w.first_chunk::<8>() {
+            found |= word(u64::from_ne_bytes(*w));
+        }
+    }
+    found != 0 || words.remainder().iter().any(|&b| byte(b))
+}
+
+/// Whether a topic name holds a wildcard (`+` or `#`). Compares bytes: neither character can
+/// appear inside the encoding of another in UTF-8, and that is many times faster than
+/// `str::contains(['+', '#'])`, which decodes every character.
+pub(crate) fn has_wildcard(s: &str) -> bool {
+    any_byte(
+        s.as_bytes(),
+        |w| zero_byte(w ^ splat(b'+')) | zero_byte(w ^ splat(b'#')),
+        |b| b == b'+' || b == b'#',
+    )
+}
+
+/// Whether `bytes` holds a 0x00 byte (in UTF-8, only U+0000 encodes to it).
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
+    any_byte(bytes, zero_byte, |b| b == 0)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test: an index out of range is a failure
+mod tests {
+    use super::{has_nul, has_wildcard};
+
+    #[test]
+    fn byte_scans_agree_with_the_plain_loops() {
+        // Bytes near the ones looked for, so a wrong word trick shows.
+        let alphabet = [
+            b'a', b'+', b'#', 0, 0x80, 0xff, b'/', 0xab, 0xa3, 0x01, b'*', b'"',
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let rare = (x >> 8).is_multiple_of(4);
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let r = (x >> (i % 48)) as usize ^ i;
+                    if rare && !r.is_multiple_of(8) {
+                        b'a'
+                    } else {
+                        alphabet[r % alphabet.len()]
+                    }
+                })
+                .collect();
+            assert_eq!(has_nul(&bytes), bytes.contains(&0), "{bytes:?}");
+            let text = String::from_utf8_lossy(&bytes);
+            assert_eq!(has_wildcard(&text), text.contains(['+', '#']), "{text:?}");
+        }
     }
 }

@@ -207,7 +207,8 @@ impl Subscribe {
     pub(crate) fn read(r: &mut Reader, v: Protocol) -> Result<Subscribe, DecodeError> {
         let packet_id = r.packet_id()?;
         let properties = read_props(r, PacketType::Subscribe, v)?;
-        let mut subscriptions = Vec::new();
+        // A subscription takes at least 4 bytes: allocate once for the usual few.
+        let mut subscriptions = Vec::with_capacity((r.remaining() / 4).min(32));
         while !r.is_empty() {
             let filter = read_filter(r)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, v)?;
@@ -302,7 +303,8 @@ impl Unsubscribe {
     pub(crate) fn read(r: &mut Reader, v: Protocol) -> Result<Unsubscribe, DecodeError> {
         let packet_id = r.packet_id()?;
         let properties = read_props(r, PacketType::Unsubscribe, v)?;
-        let mut filters = Vec::new();
+        // A topic filter takes at least 3 bytes: allocate once for the usual few.
+        let mut filters = Vec::with_capacity((r.remaining() / 3).min(32));
         while !r.is_empty() {
             filters.push(read_filter(r)?);
         }

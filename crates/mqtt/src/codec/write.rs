@@ -2,6 +2,7 @@
 //! size first, reserves once, then writes; these helpers keep the two passes in agreement.
 
 use super::error::EncodeError;
+use super::strings::has_nul;
 use super::MAX_VARIABLE_BYTE_INTEGER;
 use bytes::{BufMut, BytesMut};
 
@@ -60,7 +61,7 @@ pub(crate) fn put_fixed_header(buf: &mut BytesMut, first: u8, remaining: usize) 
 
 /// Checks a string we are about to send against the UTF-8 rules of MQTT (no U+0000).
 pub(crate) fn check_string(s: &str, field: &'static str) -> Result<usize, EncodeError> {
-    if s.as_bytes().contains(&0) {
+    if has_nul(s.as_bytes()) {
         return Err(EncodeError::InvalidString(field));
     }
     prefixed_len(s.len(), field)

@@ -56,7 +56,7 @@ pub fn validate_filter(filter: &str) -> Result<(), &'static str> {
     if filter.len() > usize::from(u16::MAX) {
         return Err(LONG_FILTER);
     }
-    if filter.contains('\0') {
+    if contains_nul(filter.as_bytes()) {
         return Err(NUL_FILTER);
     }
     let filter = if filter.starts_with("$share/") {
@@ -69,16 +69,97 @@ pub fn validate_filter(filter: &str) -> Result<(), &'static str> {
     } else {
         filter
     };
-    let mut levels = filter.split('/').peekable();
-    while let Some(level) = levels.next() {
-        if level.contains('#') && (level != "#" || levels.peek().is_some()) {
-            return Err(HASH_FILTER);
-        }
-        if level.contains('+') && level != "+" {
-            return Err(PLUS_FILTER);
+    if wildcards_placed_well(filter.as_bytes()) {
+        return Ok(());
+    }
+    // Find the first level that breaks a rule, to name it. One pass over the bytes, level by
+    // level: `/`, `+` and `#` are ASCII, never part of another character in UTF-8. A level
+    // breaks a rule when it holds `#` and is not the last level or not exactly `#`, or holds
+    // `+` and is not exactly `+` (the `#` rule first).
+    let mut start = 0;
+    let (mut hash, mut plus) = (false, false);
+    for (i, &b) in filter.as_bytes().iter().enumerate() {
+        match b {
+            b'/' => {
+                if hash {
+                    return Err(HASH_FILTER);
+                }
+                if plus && i - start != 1 {
+                    return Err(PLUS_FILTER);
+                }
+                start = i + 1;
+                (hash, plus) = (false, false);
+            }
+            b'#' => hash = true,
+            b'+' => plus = true,
+            _ => {}
         }
     }
+    let last = filter.len() - start;
+    if hash && last != 1 {
+        return Err(HASH_FILTER);
+    }
+    if plus && last != 1 {
+        return Err(PLUS_FILTER);
+    }
     Ok(())
+}
+
+/// Whether every `+` is a whole level and every `#` the whole last level. Finds the wildcards
+/// eight bytes at a time and checks only their neighbours: the common, valid filter is
+/// accepted without walking its levels.
+fn wildcards_placed_well(filter: &[u8]) -> bool {
+    let mut words = filter.chunks_exact(8);
+    let mut base = 0;
+    for word in &mut words {
+        if let Some(word) = word.first_chunk::<8>() {
+            let word = u64::from_le_bytes(*word);
+            let mut found = bytes_equal(word, b'+') | bytes_equal(word, b'#');
+            while found != 0 {
+                let at = base + (found.trailing_zeros() / 8) as usize;
+                if !wildcard_placed_well(filter, at) {
+                    return false;
+                }
+                found &= found - 1;
+            }
+        }
+        base += 8;
+    }
+    let tail = words.remainder().iter().enumerate();
+    tail.filter(|&(_, &b)| b == b'+' || b == b'#')
+        .all(|(i, _)| wildcard_placed_well(filter, base + i))
+}
+
+/// Whether `bytes` holds a 0x00 byte, eight bytes at a time. On filter-sized strings this is
+/// several times quicker than `<[u8]>::contains`, whose `memchr` walks to an aligned address
+/// and the tail byte by byte.
+fn contains_nul(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for word in &mut words {
+        if let Some(word) = word.first_chunk::<8>() {
+            found |= bytes_equal(u64::from_le_bytes(*word), 0);
+        }
+    }
+    found != 0 || words.remainder().contains(&0)
+}
+
+/// The top bit set in exactly the bytes of `word` that equal `b`.
+const fn bytes_equal(word: u64, b: u8) -> u64 {
+    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let x = word ^ u64::from_ne_bytes([b; 8]);
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// Whether the wildcard at `at` starts its level and, for `+`, ends it; for `#`, ends the
+/// filter.
+fn wildcard_placed_well(filter: &[u8], at: usize) -> bool {
+    let starts_level = at == 0 || filter.get(at - 1) == Some(&b'/');
+    match filter.get(at) {
+        Some(b'+') => starts_level && filter.get(at + 1).is_none_or(|&b| b == b'/'),
+        Some(b'#') => starts_level && at + 1 == filter.len(),
+        _ => true,
+    }
 }
 
 /// Whether the filter is a shared subscription (`$share/…`).
