@@ -213,7 +213,7 @@ fn restore_repairs_a_hand_made_snapshot() {
     };
     let mut h = Harness {
         s: Session::restore(Options::new(Protocol::V5, "t"), snap),
-        now: std::time::Instant::now(),
+        now: Instant::now(),
         v: Protocol::V5,
     };
     h.s.connect(h.now);
