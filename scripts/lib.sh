@@ -7,6 +7,8 @@
 # binaryen (108) silently breaks the app (see README), npm's 132 works.
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+PLAYWRIGHT_VERSION=1.65.1
+MQTTJS_VERSION=5.16.0
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Tools installed per checkout (binaryen from npm) and run-time state (broker configs, logs).
