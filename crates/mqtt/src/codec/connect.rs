@@ -4,7 +4,7 @@ use super::error::{DecodeError, EncodeError};
 use super::header::PacketType;
 use super::properties::{Place, Properties};
 use super::read::Reader;
-use super::strings::{has_wildcard, ByteStr};
+use super::strings::ByteStr;
 use super::types::{Protocol, QoS};
 use super::write::{check_string, prefixed_len, put_fixed_header, put_prefixed};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -108,9 +108,10 @@ impl Connect {
                 Properties::new()
             };
             let topic = r.string("will topic")?;
-            if has_wildcard(&topic) {
+            if topic.has_wildcard() {
                 return Err(DecodeError::WildcardInTopicName);
             }
+            let topic = topic.known_without_wildcard();
             // The Will Topic is a topic name, so at least one character [MQTT-4.7.3-1].
             if topic.is_empty() {
                 return Err(DecodeError::EmptyTopicName);
@@ -208,7 +209,7 @@ impl Connect {
         len += check_string(&self.client_id, "client identifier")?;
         if let Some(w) = &self.will {
             len += will_props.map_or(0, |p| super::write::var_int_len(p) + p);
-            if has_wildcard(&w.topic) {
+            if w.topic.has_wildcard() {
                 return Err(EncodeError::InvalidString("will topic"));
             }
             if w.topic.is_empty() {

@@ -255,49 +255,6 @@ impl Property {
         }
     }
 
-    /// Builds the property `id` from an integer value (for the integer-typed properties).
-    fn from_int(id: PropertyId, v: u32) -> Option<Property> {
-        use Property as P;
-        use PropertyId as I;
-        let b = u8::try_from(v).ok();
-        let s = u16::try_from(v).ok();
-        Some(match id {
-            I::PayloadFormatIndicator => P::PayloadFormatIndicator(b?),
-            I::RequestProblemInformation => P::RequestProblemInformation(b?),
-            I::RequestResponseInformation => P::RequestResponseInformation(b?),
-            I::MaximumQoS => P::MaximumQoS(b?),
-            I::RetainAvailable => P::RetainAvailable(b?),
-            I::WildcardSubscriptionAvailable => P::WildcardSubscriptionAvailable(b?),
-            I::SubscriptionIdentifierAvailable => P::SubscriptionIdentifierAvailable(b?),
-            I::SharedSubscriptionAvailable => P::SharedSubscriptionAvailable(b?),
-            I::ServerKeepAlive => P::ServerKeepAlive(s?),
-            I::ReceiveMaximum => P::ReceiveMaximum(s?),
-            I::TopicAliasMaximum => P::TopicAliasMaximum(s?),
-            I::TopicAlias => P::TopicAlias(s?),
-            I::MessageExpiryInterval => P::MessageExpiryInterval(v),
-            I::SubscriptionIdentifier => P::SubscriptionIdentifier(v),
-            I::SessionExpiryInterval => P::SessionExpiryInterval(v),
-            I::WillDelayInterval => P::WillDelayInterval(v),
-            I::MaximumPacketSize => P::MaximumPacketSize(v),
-            _ => return None,
-        })
-    }
-
-    fn from_str(id: PropertyId, s: ByteStr) -> Option<Property> {
-        use Property as P;
-        use PropertyId as I;
-        Some(match id {
-            I::ContentType => P::ContentType(s),
-            I::ResponseTopic => P::ResponseTopic(s),
-            I::AssignedClientIdentifier => P::AssignedClientIdentifier(s),
-            I::AuthenticationMethod => P::AuthenticationMethod(s),
-            I::ResponseInformation => P::ResponseInformation(s),
-            I::ServerReference => P::ServerReference(s),
-            I::ReasonString => P::ReasonString(s),
-            _ => return None,
-        })
-    }
-
     /// Whether `v` is in range for an integer property of this kind.
     fn int_in_range(kind: Kind, v: u32) -> bool {
         match kind {
@@ -333,75 +290,225 @@ impl Property {
         })
     }
 
+    /// Writes the property; `encoded_len` must have accepted it. One match on the variant,
+    /// each arm a straight line of writes.
+    #[inline]
     fn write(&self, buf: &mut BytesMut) {
-        let id = self.id();
-        buf.put_u8(id as u8);
-        match self.value() {
-            Value::Int(v) => match id.kind() {
-                Kind::Bool => buf.put_u8(v as u8),
-                Kind::U16 | Kind::NonZeroU16 => buf.put_u16(v as u16),
-                Kind::SubscriptionId => put_var_int(buf, v as usize),
-                _ => buf.put_u32(v),
-            },
-            Value::Str(s) => put_prefixed(buf, s.as_bytes()),
-            Value::Bin(b) => put_prefixed(buf, b),
-            Value::Pair(k, v) => {
-                put_prefixed(buf, k.as_bytes());
+        use Property as P;
+        use PropertyId as I;
+        fn byte(buf: &mut BytesMut, id: PropertyId, v: u8) {
+            buf.put_slice(&[id as u8, v]);
+        }
+        fn short(buf: &mut BytesMut, id: PropertyId, v: u16) {
+            let [a, b] = v.to_be_bytes();
+            buf.put_slice(&[id as u8, a, b]);
+        }
+        fn long(buf: &mut BytesMut, id: PropertyId, v: u32) {
+            let [a, b, c, d] = v.to_be_bytes();
+            buf.put_slice(&[id as u8, a, b, c, d]);
+        }
+        fn bin(buf: &mut BytesMut, id: PropertyId, v: &[u8]) {
+            let [a, b] = (v.len() as u16).to_be_bytes();
+            buf.put_slice(&[id as u8, a, b]);
+            buf.put_slice(v);
+        }
+        match self {
+            P::PayloadFormatIndicator(v) => byte(buf, I::PayloadFormatIndicator, *v),
+            P::MessageExpiryInterval(v) => long(buf, I::MessageExpiryInterval, *v),
+            P::ContentType(s) => bin(buf, I::ContentType, s.as_bytes()),
+            P::ResponseTopic(s) => bin(buf, I::ResponseTopic, s.as_bytes()),
+            P::CorrelationData(b) => bin(buf, I::CorrelationData, b),
+            P::SubscriptionIdentifier(v) => {
+                buf.put_u8(I::SubscriptionIdentifier as u8);
+                put_var_int(buf, *v as usize);
+            }
+            P::SessionExpiryInterval(v) => long(buf, I::SessionExpiryInterval, *v),
+            P::AssignedClientIdentifier(s) => bin(buf, I::AssignedClientIdentifier, s.as_bytes()),
+            P::ServerKeepAlive(v) => short(buf, I::ServerKeepAlive, *v),
+            P::AuthenticationMethod(s) => bin(buf, I::AuthenticationMethod, s.as_bytes()),
+            P::AuthenticationData(b) => bin(buf, I::AuthenticationData, b),
+            P::RequestProblemInformation(v) => byte(buf, I::RequestProblemInformation, *v),
+            P::WillDelayInterval(v) => long(buf, I::WillDelayInterval, *v),
+            P::RequestResponseInformation(v) => byte(buf, I::RequestResponseInformation, *v),
+            P::ResponseInformation(s) => bin(buf, I::ResponseInformation, s.as_bytes()),
+            P::ServerReference(s) => bin(buf, I::ServerReference, s.as_bytes()),
+            P::ReasonString(s) => bin(buf, I::ReasonString, s.as_bytes()),
+            P::ReceiveMaximum(v) => short(buf, I::ReceiveMaximum, *v),
+            P::TopicAliasMaximum(v) => short(buf, I::TopicAliasMaximum, *v),
+            P::TopicAlias(v) => short(buf, I::TopicAlias, *v),
+            P::MaximumQoS(v) => byte(buf, I::MaximumQoS, *v),
+            P::RetainAvailable(v) => byte(buf, I::RetainAvailable, *v),
+            P::UserProperty(k, v) => {
+                bin(buf, I::UserProperty, k.as_bytes());
                 put_prefixed(buf, v.as_bytes());
             }
+            P::MaximumPacketSize(v) => long(buf, I::MaximumPacketSize, *v),
+            P::WildcardSubscriptionAvailable(v) => byte(buf, I::WildcardSubscriptionAvailable, *v),
+            P::SubscriptionIdentifierAvailable(v) => {
+                byte(buf, I::SubscriptionIdentifierAvailable, *v)
+            }
+            P::SharedSubscriptionAvailable(v) => byte(buf, I::SharedSubscriptionAvailable, *v),
         }
     }
 }
 
 /// The properties of a packet, in the order they appear on the wire (so a decoded packet
 /// re-encodes byte for byte). Empty costs no allocation.
+///
+/// Alongside the list it keeps, up to date on every change, what encoding needs to know:
+/// which identifiers are present, which appear more than once, whether every value is in
+/// range and every string sendable, and the bytes they take on the wire. Checking that the
+/// properties may be sent in a packet, and sizing them, is then a few bit operations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Properties(Vec<Property>);
+pub struct Properties {
+    list: Vec<Property>,
+    /// Bit `id` set when a property with identifier `id` is present.
+    present: u64,
+    /// Bit `id` set when that identifier is present more than once.
+    repeated: u64,
+    /// Whether some value is out of range, or some string or binary cannot be sent.
+    invalid: bool,
+    /// The bytes the valid properties take on the wire, identifiers included.
+    len: usize,
+}
+
+/// Bit of an identifier in the masks of [`Properties`].
+const fn bit(id: PropertyId) -> u64 {
+    1 << (id as u8)
+}
+
+/// The identifiers allowed in each place, as masks: index 0 is the Will Properties, index `n`
+/// packet type `n`.
+// Evaluated at compile time: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const ALLOWED: [u64; 16] = {
+    let mut table = [0u64; 16];
+    let mut id = 0u8;
+    while id < 64 {
+        if let Some(p) = PropertyId::from_u8(id) {
+            let places = p.places();
+            let mut place = 0;
+            while place < 16 {
+                if places & (1 << place) != 0 {
+                    table[place] |= 1 << id;
+                }
+                place += 1;
+            }
+        }
+        id += 1;
+    }
+    table
+};
+
+impl Place {
+    /// The identifiers allowed here.
+    fn allowed(self) -> u64 {
+        let index = match self {
+            Place::Packet(p) => p as usize,
+            Place::Will => 0,
+        };
+        ALLOWED.get(index).copied().unwrap_or(0)
+    }
+
+    /// The identifiers that may appear more than once here.
+    fn repeatable(self) -> u64 {
+        if self == Place::Packet(PacketType::Publish) {
+            bit(PropertyId::UserProperty) | bit(PropertyId::SubscriptionIdentifier)
+        } else {
+            bit(PropertyId::UserProperty)
+        }
+    }
+}
 
 impl Properties {
     /// No properties.
     pub const fn new() -> Properties {
-        Properties(Vec::new())
+        Properties {
+            list: Vec::new(),
+            present: 0,
+            repeated: 0,
+            invalid: false,
+            len: 0,
+        }
+    }
+
+    /// Wraps a list, computing what encoding needs to know about it.
+    fn from_list(list: Vec<Property>) -> Properties {
+        let mut props = Properties {
+            list,
+            ..Properties::new()
+        };
+        props.recount();
+        props
+    }
+
+    /// Recomputes the summary of the list from scratch.
+    fn recount(&mut self) {
+        let list = std::mem::take(&mut self.list);
+        *self = Properties::new();
+        for p in &list {
+            self.note(p);
+        }
+        self.list = list;
+    }
+
+    /// Adds one property (about to be appended) to the summary.
+    fn note(&mut self, p: &Property) {
+        let b = bit(p.id());
+        self.repeated |= self.present & b;
+        self.present |= b;
+        match p.encoded_len() {
+            Ok(n) => self.len = self.len.saturating_add(n),
+            Err(_) => self.invalid = true,
+        }
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.list.is_empty()
     }
 
     /// How many there are (each User Property counts once).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.list.len()
     }
 
     /// Iterates in wire order.
     pub fn iter(&self) -> std::slice::Iter<'_, Property> {
-        self.0.iter()
+        self.list.iter()
     }
 
     /// Adds a property at the end.
     pub fn push(&mut self, property: Property) {
-        self.0.push(property);
+        self.note(&property);
+        self.list.push(property);
     }
 
     /// Adds a property, replacing an earlier one with the same identifier unless the
     /// identifier may repeat.
     pub fn set(&mut self, property: Property) {
         let id = property.id();
-        if !id.repeatable() {
-            self.0.retain(|p| p.id() != id);
+        if !id.repeatable() && self.present & bit(id) != 0 {
+            self.list.retain(|p| p.id() != id);
+            self.recount();
         }
-        self.0.push(property);
+        self.push(property);
     }
 
     /// Removes every property with this identifier.
     pub fn remove(&mut self, id: PropertyId) {
-        self.0.retain(|p| p.id() != id);
+        if self.present & bit(id) != 0 {
+            self.list.retain(|p| p.id() != id);
+            self.recount();
+        }
     }
 
     /// The first property with this identifier.
     pub fn get(&self, id: PropertyId) -> Option<&Property> {
-        self.0.iter().find(|p| p.id() == id)
+        if self.present & bit(id) == 0 {
+            return None;
+        }
+        self.list.iter().find(|p| p.id() == id)
     }
 
     fn int(&self, id: PropertyId) -> Option<u32> {
@@ -447,7 +554,7 @@ impl Properties {
     }
     /// Every Subscription Identifier, in order.
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().filter_map(|p| match p {
+        self.list.iter().filter_map(|p| match p {
             Property::SubscriptionIdentifier(v) => Some(*v),
             _ => None,
         })
@@ -529,7 +636,7 @@ impl Properties {
     }
     /// Every User Property as (name, value), in order.
     pub fn user_properties(&self) -> impl Iterator<Item = (&ByteStr, &ByteStr)> + '_ {
-        self.0.iter().filter_map(|p| match p {
+        self.list.iter().filter_map(|p| match p {
             Property::UserProperty(k, v) => Some((k, v)),
             _ => None,
         })
@@ -546,39 +653,14 @@ impl Properties {
         // A property takes at least 2 bytes: allocate once for the usual few.
         let mut props = Vec::with_capacity((len / 2).min(8));
         let mut seen: u64 = 0;
+        let mut repeated: u64 = 0;
         while !r.is_empty() {
             let raw = r.var_int("property identifier")?;
             let id = u8::try_from(raw)
                 .ok()
                 .and_then(PropertyId::from_u8)
                 .ok_or(DecodeError::UnknownProperty(raw.min(0xff) as u8))?;
-            let field = id.name();
-            let kind = id.kind();
-            // Integers are range-checked as read, before a `Property` is built around them.
-            let int = |v: u32| {
-                if Property::int_in_range(kind, v) {
-                    Ok(Property::from_int(id, v))
-                } else {
-                    Err(DecodeError::InvalidPropertyValue {
-                        property: id,
-                        value: v,
-                    })
-                }
-            };
-            let prop = match kind {
-                Kind::Bool => int(u32::from(r.u8(field)?))?,
-                Kind::U16 | Kind::NonZeroU16 => int(u32::from(r.u16(field)?))?,
-                Kind::U32 | Kind::NonZeroU32 => int(r.u32(field)?)?,
-                Kind::SubscriptionId => int(r.var_int(field)?)?,
-                Kind::Str => Property::from_str(id, r.string(field)?),
-                Kind::Bin => Some(match id {
-                    PropertyId::CorrelationData => Property::CorrelationData(r.binary(field)?),
-                    _ => Property::AuthenticationData(r.binary(field)?),
-                }),
-                Kind::Pair => Some(Property::UserProperty(r.string(field)?, r.string(field)?)),
-            };
-            // Every identifier maps to a variant of its own kind, so this is always Some.
-            let prop = prop.ok_or(DecodeError::UnknownProperty(id as u8))?;
+            let prop = read_value(&mut r, id)?;
             if id.places() & place.mask() == 0 {
                 return Err(DecodeError::PropertyNotAllowed {
                     property: id,
@@ -589,30 +671,55 @@ impl Properties {
             let repeat_ok = id == PropertyId::UserProperty
                 || (id == PropertyId::SubscriptionIdentifier
                     && place == Place::Packet(PacketType::Publish));
-            if seen & bit != 0 && !repeat_ok {
-                return Err(DecodeError::DuplicateProperty(id));
+            if seen & bit != 0 {
+                if !repeat_ok {
+                    return Err(DecodeError::DuplicateProperty(id));
+                }
+                repeated |= bit;
             }
             seen |= bit;
             props.push(prop);
         }
-        Ok(Properties(props))
+        // Every value was range-checked and every string checked as read, and each property
+        // takes on the wire exactly the bytes it was read from (a Variable Byte Integer must
+        // be in its shortest form): the summary is known without recomputing it.
+        let props = Properties {
+            list: props,
+            present: seen,
+            repeated,
+            invalid: false,
+            len,
+        };
+        debug_assert_eq!(props, Properties::from_list(props.list.clone()));
+        Ok(props)
     }
 
     /// The size of the properties on the wire without their length prefix, after checking
     /// each may appear in `place`.
+    #[inline]
     pub(crate) fn body_len(&self, place: Place) -> Result<usize, EncodeError> {
+        if self.present & !place.allowed() == 0
+            && self.repeated & !place.repeatable() == 0
+            && !self.invalid
+            && self.len <= MAX_VARIABLE_BYTE_INTEGER as usize
+        {
+            return Ok(self.len);
+        }
+        self.first_error(place)
+    }
+
+    /// Walks the properties in order to name the first that cannot be sent in `place`.
+    #[cold]
+    fn first_error(&self, place: Place) -> Result<usize, EncodeError> {
         let mut seen: u64 = 0;
         let mut len = 0usize;
-        for p in &self.0 {
+        for p in &self.list {
             let id = p.id();
             if id.places() & place.mask() == 0 {
                 return Err(EncodeError::PropertyNotAllowed(id));
             }
-            let bit = 1u64 << (id as u8);
-            let repeat_ok = id == PropertyId::UserProperty
-                || (id == PropertyId::SubscriptionIdentifier
-                    && place == Place::Packet(PacketType::Publish));
-            if seen & bit != 0 && !repeat_ok {
+            let bit = bit(id);
+            if seen & bit & !place.repeatable() != 0 {
                 return Err(EncodeError::DuplicateProperty(id));
             }
             seen |= bit;
@@ -625,9 +732,10 @@ impl Properties {
     }
 
     /// Writes the length prefix and the properties; `body_len` must have been checked.
+    #[inline]
     pub(crate) fn write(&self, buf: &mut BytesMut, body_len: usize) {
         put_var_int(buf, body_len);
-        for p in &self.0 {
+        for p in &self.list {
             p.write(buf);
         }
     }
@@ -635,13 +743,13 @@ impl Properties {
 
 impl FromIterator<Property> for Properties {
     fn from_iter<T: IntoIterator<Item = Property>>(iter: T) -> Properties {
-        Properties(iter.into_iter().collect())
+        Properties::from_list(iter.into_iter().collect())
     }
 }
 
 impl From<Vec<Property>> for Properties {
     fn from(v: Vec<Property>) -> Properties {
-        Properties(v)
+        Properties::from_list(v)
     }
 }
 
@@ -649,6 +757,62 @@ impl<'a> IntoIterator for &'a Properties {
     type Item = &'a Property;
     type IntoIter = std::slice::Iter<'a, Property>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.list.iter()
     }
+}
+
+/// Reads the value of a property whose identifier has just been read: one match on the
+/// identifier, integers range-checked as read.
+#[inline]
+fn read_value(r: &mut Reader, id: PropertyId) -> Result<Property, DecodeError> {
+    use Property as P;
+    use PropertyId as I;
+    let field = id.name();
+    let bad = |value: u32| DecodeError::InvalidPropertyValue {
+        property: id,
+        value,
+    };
+    let flag = |r: &mut Reader| match r.u8(field)? {
+        v @ (0 | 1) => Ok(v),
+        v => Err(bad(u32::from(v))),
+    };
+    let nonzero16 = |r: &mut Reader| match r.u16(field)? {
+        0 => Err(bad(0)),
+        v => Ok(v),
+    };
+    Ok(match id {
+        I::PayloadFormatIndicator => P::PayloadFormatIndicator(flag(r)?),
+        I::MessageExpiryInterval => P::MessageExpiryInterval(r.u32(field)?),
+        I::ContentType => P::ContentType(r.string(field)?),
+        I::ResponseTopic => P::ResponseTopic(r.string(field)?),
+        I::CorrelationData => P::CorrelationData(r.binary(field)?),
+        I::SubscriptionIdentifier => match r.var_int(field)? {
+            0 => return Err(bad(0)),
+            v => P::SubscriptionIdentifier(v),
+        },
+        I::SessionExpiryInterval => P::SessionExpiryInterval(r.u32(field)?),
+        I::AssignedClientIdentifier => P::AssignedClientIdentifier(r.string(field)?),
+        I::ServerKeepAlive => P::ServerKeepAlive(r.u16(field)?),
+        I::AuthenticationMethod => P::AuthenticationMethod(r.string(field)?),
+        I::AuthenticationData => P::AuthenticationData(r.binary(field)?),
+        I::RequestProblemInformation => P::RequestProblemInformation(flag(r)?),
+        I::WillDelayInterval => P::WillDelayInterval(r.u32(field)?),
+        I::RequestResponseInformation => P::RequestResponseInformation(flag(r)?),
+        I::ResponseInformation => P::ResponseInformation(r.string(field)?),
+        I::ServerReference => P::ServerReference(r.string(field)?),
+        I::ReasonString => P::ReasonString(r.string(field)?),
+        I::ReceiveMaximum => P::ReceiveMaximum(nonzero16(r)?),
+        I::TopicAliasMaximum => P::TopicAliasMaximum(r.u16(field)?),
+        I::TopicAlias => P::TopicAlias(nonzero16(r)?),
+        I::MaximumQoS => P::MaximumQoS(flag(r)?),
+        I::RetainAvailable => P::RetainAvailable(flag(r)?),
+        I::UserProperty => P::UserProperty(r.string(field)?, r.string(field)?),
+        I::MaximumPacketSize => match r.u32(field)? {
+            0 => return Err(bad(0)),
+            v => P::MaximumPacketSize(v),
+        },
+        I::WildcardSubscriptionAvailable => P::WildcardSubscriptionAvailable(flag(r)?),
+        I::SubscriptionIdentifierAvailable => P::SubscriptionIdentifierAvailable(flag(r)?),
+        I::SharedSubscriptionAvailable => P::SharedSubscriptionAvailable(flag(r)?),
+    })
 }

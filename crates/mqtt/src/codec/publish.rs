@@ -4,9 +4,9 @@ use super::error::{DecodeError, EncodeError};
 use super::header::PacketType;
 use super::properties::{Place, Properties};
 use super::read::Reader;
-use super::strings::{has_wildcard, ByteStr};
+use super::strings::ByteStr;
 use super::types::{PacketId, Protocol, QoS};
-use super::write::{check_string, packet_len, put_fixed_header, put_prefixed, var_int_len};
+use super::write::{check_string, packet_len, put_fixed_header, var_int_len};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// A PUBLISH packet. Topic and payload share the buffer it was decoded from.
@@ -50,9 +50,10 @@ impl Publish {
             return Err(DecodeError::DupOnQoS0);
         }
         let topic = r.string("topic name")?;
-        if has_wildcard(&topic) {
+        if topic.has_wildcard() {
             return Err(DecodeError::WildcardInTopicName);
         }
+        let topic = topic.known_without_wildcard();
         let packet_id = if qos == QoS::AtMostOnce {
             None
         } else {
@@ -86,6 +87,7 @@ impl Publish {
     }
 
     /// Remaining length and property length (5.0), checking the packet can be sent.
+    #[inline]
     fn sizes(&self, version: Protocol) -> Result<(usize, Option<usize>), EncodeError> {
         if (self.qos == QoS::AtMostOnce) != self.packet_id.is_none() {
             return Err(EncodeError::PacketIdMismatch);
@@ -93,7 +95,7 @@ impl Publish {
         if self.dup && self.qos == QoS::AtMostOnce {
             return Err(EncodeError::DupOnQoS0);
         }
-        if has_wildcard(&self.topic) {
+        if self.topic.has_wildcard() {
             return Err(EncodeError::InvalidString("topic name"));
         }
         let props = if version.is_v5() {
@@ -124,11 +126,18 @@ impl Publish {
 
     pub(crate) fn encode(&self, version: Protocol, buf: &mut BytesMut) -> Result<(), EncodeError> {
         let (len, props) = self.sizes(version)?;
-        packet_len(len)?;
-        put_fixed_header(buf, self.first_byte(), len);
-        put_prefixed(buf, self.topic.as_bytes());
+        buf.reserve(packet_len(len)?);
+        let topic = self.topic.as_bytes();
+        let [t0, t1] = (topic.len() as u16).to_be_bytes();
+        if len < 0x80 {
+            buf.put_slice(&[self.first_byte(), len as u8, t0, t1]);
+        } else {
+            put_fixed_header(buf, self.first_byte(), len);
+            buf.put_slice(&[t0, t1]);
+        }
+        buf.put_slice(topic);
         if let Some(id) = self.packet_id {
-            buf.put_u16(id.get());
+            buf.put_slice(&id.get().to_be_bytes());
         }
         if let Some(p) = props {
             self.properties.write(buf, p);

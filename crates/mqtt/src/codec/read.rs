@@ -2,7 +2,7 @@
 //! of panicking, and strings and binaries come out as slices of the same buffer.
 
 use super::error::DecodeError;
-use super::strings::{has_nul, ByteStr};
+use super::strings::{has_nul, is_ascii_without_nul, ByteStr};
 use super::types::PacketId;
 use bytes::{Buf, Bytes};
 
@@ -112,6 +112,9 @@ impl Reader {
 /// Checks the UTF-8 rules of MQTT on `bytes`. `std::str::from_utf8` already refuses
 /// surrogates and overlong forms; MQTT also forbids U+0000.
 pub(crate) fn check_utf8(bytes: Bytes, field: &'static str) -> Result<ByteStr, DecodeError> {
+    if is_ascii_without_nul(&bytes) {
+        return Ok(ByteStr::from_ascii_without_nul(bytes));
+    }
     if has_nul(&bytes) {
         // A 0x00 byte in UTF-8 can only be U+0000, but report broken UTF-8 first.
         return match std::str::from_utf8(&bytes) {
@@ -119,5 +122,5 @@ pub(crate) fn check_utf8(bytes: Bytes, field: &'static str) -> Result<ByteStr, D
             Err(_) => Err(DecodeError::InvalidUtf8 { field }),
         };
     }
-    ByteStr::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })
+    ByteStr::from_utf8_without_nul(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })
 }

@@ -2,35 +2,106 @@
 
 use bytes::Bytes;
 use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+
+/// Facts about a string's bytes that encoding would otherwise re-check on every send. Each bit
+/// is a *known* fact: set by a constructor (which scanned the bytes) or by the decoder (which
+/// checked the rule on receipt); a clear bit means "not known", and the encoder checks. The
+/// bytes are immutable, so a fact once known stays true.
+const NO_NUL: u8 = 1;
+/// No `+` or `#`.
+const NO_WILDCARD: u8 = 2;
+/// A valid topic filter (`topic::validate_filter` accepts it).
+const FILTER: u8 = 4;
 
 /// An immutable UTF-8 string backed by [`Bytes`]: decoding slices it out of the packet
 /// without copying, and cloning it is a reference-count increment.
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ByteStr(Bytes);
+///
+/// It also remembers what it has been checked for (no U+0000, no wildcard, a valid topic
+/// filter), so that a string checked when it was built or received is not scanned again each
+/// time it is sent. Equality, ordering and hashing look at the string only.
+#[derive(Clone)]
+pub struct ByteStr {
+    bytes: Bytes,
+    facts: u8,
+}
 
 impl ByteStr {
     /// An empty string.
     pub const fn new() -> ByteStr {
-        ByteStr(Bytes::new())
+        ByteStr {
+            bytes: Bytes::new(),
+            facts: NO_NUL | NO_WILDCARD,
+        }
     }
 
     /// A string that borrows a `'static` str without copying it.
     pub const fn from_static(s: &'static str) -> ByteStr {
-        ByteStr(Bytes::from_static(s.as_bytes()))
+        ByteStr {
+            bytes: Bytes::from_static(s.as_bytes()),
+            facts: const_facts(s.as_bytes()),
+        }
     }
 
     /// Wraps bytes that are valid UTF-8, or gives them back if they are not.
     pub fn from_utf8(bytes: Bytes) -> Result<ByteStr, Bytes> {
-        // ASCII is UTF-8, and `is_ascii` is much quicker than `from_utf8` on short strings.
-        if bytes.is_ascii() {
-            return Ok(ByteStr(bytes));
+        if !is_utf8(&bytes) {
+            return Err(bytes);
         }
-        match std::str::from_utf8(&bytes) {
-            Ok(_) => Ok(ByteStr(bytes)),
-            Err(_) => Err(bytes),
+        let facts = facts_of(&bytes);
+        Ok(ByteStr { bytes, facts })
+    }
+
+    /// Wraps bytes that are valid UTF-8 and hold no 0x00 byte (the decoder checked both), or
+    /// gives them back if they are not UTF-8.
+    pub(crate) fn from_utf8_without_nul(bytes: Bytes) -> Result<ByteStr, Bytes> {
+        if !is_utf8(&bytes) {
+            return Err(bytes);
         }
+        Ok(ByteStr {
+            bytes,
+            facts: NO_NUL,
+        })
+    }
+
+    /// Wraps bytes that are ASCII without 0x00 (the caller checked, with
+    /// [`is_ascii_without_nul`]).
+    pub(crate) fn from_ascii_without_nul(bytes: Bytes) -> ByteStr {
+        debug_assert!(is_ascii_without_nul(&bytes));
+        ByteStr {
+            bytes,
+            facts: NO_NUL,
+        }
+    }
+
+    /// Records that the string holds no wildcard (the caller checked).
+    pub(crate) fn known_without_wildcard(mut self) -> ByteStr {
+        self.facts |= NO_WILDCARD;
+        self
+    }
+
+    /// Records that the string is a valid topic filter (the caller checked).
+    pub(crate) fn known_filter(mut self) -> ByteStr {
+        self.facts |= FILTER | NO_NUL;
+        self
+    }
+
+    /// Whether the string holds U+0000 (looked up when known).
+    pub(crate) fn has_nul(&self) -> bool {
+        self.facts & NO_NUL == 0 && has_nul(&self.bytes)
+    }
+
+    /// Whether the string holds `+` or `#` (looked up when known).
+    pub(crate) fn has_wildcard(&self) -> bool {
+        self.facts & NO_WILDCARD == 0 && has_wildcard(self.as_str())
+    }
+
+    /// Whether the string is a valid topic filter (looked up when known).
+    pub(crate) fn is_valid_filter(&self) -> bool {
+        self.facts & FILTER != 0 || crate::topic::validate_filter(self.as_str()).is_ok()
     }
 
     /// The string.
@@ -39,18 +110,107 @@ impl ByteStr {
         // and `Bytes` is immutable.
         #[allow(unsafe_code)]
         unsafe {
-            std::str::from_utf8_unchecked(&self.0)
+            std::str::from_utf8_unchecked(&self.bytes)
         }
     }
 
     /// The underlying bytes.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.0
+        &self.bytes
     }
 
     /// Gives up the string, returning its bytes.
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.bytes
+    }
+}
+
+/// Whether `bytes` are UTF-8. ASCII is UTF-8, and `is_ascii` is much quicker than
+/// `from_utf8` on short strings.
+fn is_utf8(bytes: &[u8]) -> bool {
+    bytes.is_ascii() || std::str::from_utf8(bytes).is_ok()
+}
+
+/// Every fact that holds of `bytes` (UTF-8), found by scanning them.
+fn facts_of(bytes: &[u8]) -> u8 {
+    let mut facts = 0;
+    if !has_nul(bytes) {
+        facts |= NO_NUL;
+    }
+    if !any_byte(
+        bytes,
+        |w| zero_byte(w ^ splat(b'+')) | zero_byte(w ^ splat(b'#')),
+        |b| b == b'+' || b == b'#',
+    ) {
+        facts |= NO_WILDCARD;
+    }
+    if facts & NO_NUL != 0 {
+        if let Ok(s) = std::str::from_utf8(bytes) {
+            if crate::topic::validate_filter(s).is_ok() {
+                facts |= FILTER;
+            }
+        }
+    }
+    facts
+}
+
+/// The facts a `const` constructor can find with a plain loop: U+0000 and wildcards, and a
+/// valid filter only in the simple case (no wildcard, not empty, not `$share…`; anything else
+/// is left for the encoder to check).
+const fn const_facts(bytes: &[u8]) -> u8 {
+    let (mut nul, mut wildcard) = (false, false);
+    let mut rest = bytes;
+    while let [b, tail @ ..] = rest {
+        match *b {
+            0 => nul = true,
+            b'+' | b'#' => wildcard = true,
+            _ => {}
+        }
+        rest = tail;
+    }
+    let mut facts = 0;
+    if !nul {
+        facts |= NO_NUL;
+    }
+    if !wildcard {
+        facts |= NO_WILDCARD;
+    }
+    let shared = matches!(bytes, [b'$', b's', b'h', b'a', b'r', b'e', ..]);
+    if !nul && !wildcard && !shared && !bytes.is_empty() && bytes.len() <= 0xffff {
+        facts |= FILTER;
+    }
+    facts
+}
+
+impl Default for ByteStr {
+    fn default() -> ByteStr {
+        ByteStr::new()
+    }
+}
+
+impl PartialEq for ByteStr {
+    fn eq(&self, other: &ByteStr) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for ByteStr {}
+
+impl Hash for ByteStr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
+}
+
+impl PartialOrd for ByteStr {
+    fn partial_cmp(&self, other: &ByteStr) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByteStr {
+    fn cmp(&self, other: &ByteStr) -> Ordering {
+        self.bytes.cmp(&other.bytes)
     }
 }
 
@@ -75,19 +235,29 @@ impl Borrow<str> for ByteStr {
 
 impl From<&'static str> for ByteStr {
     fn from(s: &'static str) -> ByteStr {
-        ByteStr::from_static(s)
+        ByteStr {
+            bytes: Bytes::from_static(s.as_bytes()),
+            facts: facts_of(s.as_bytes()),
+        }
     }
 }
 
 impl From<String> for ByteStr {
     fn from(s: String) -> ByteStr {
-        ByteStr(Bytes::from(s))
+        let facts = facts_of(s.as_bytes());
+        ByteStr {
+            bytes: Bytes::from(s),
+            facts,
+        }
     }
 }
 
 impl From<&String> for ByteStr {
     fn from(s: &String) -> ByteStr {
-        ByteStr(Bytes::copy_from_slice(s.as_bytes()))
+        ByteStr {
+            bytes: Bytes::copy_from_slice(s.as_bytes()),
+            facts: facts_of(s.as_bytes()),
+        }
     }
 }
 
@@ -150,6 +320,16 @@ pub(crate) fn has_wildcard(s: &str) -> bool {
     )
 }
 
+/// Whether `bytes` are ASCII and hold no 0x00 byte: the usual MQTT string, accepted in one
+/// pass instead of a U+0000 scan and a UTF-8 check.
+pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
+    !any_byte(
+        bytes,
+        |w| zero_byte(w) | (w & splat(0x80)),
+        |b| b == 0 || b >= 0x80,
+    )
+}
+
 /// Whether `bytes` holds a 0x00 byte (in UTF-8, only U+0000 encodes to it).
 pub(crate) fn has_nul(bytes: &[u8]) -> bool {
     any_byte(bytes, zero_byte, |b| b == 0)
@@ -158,7 +338,44 @@ pub(crate) fn has_nul(bytes: &[u8]) -> bool {
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)] // a test: an index out of range is a failure
 mod tests {
-    use super::{has_nul, has_wildcard};
+    use super::{has_nul, has_wildcard, is_ascii_without_nul, ByteStr};
+
+    #[test]
+    fn facts_agree_with_the_checks() {
+        for s in [
+            "",
+            "a",
+            "a/b",
+            "+",
+            "#",
+            "a/+/b",
+            "a/#",
+            "a#",
+            "a+/b",
+            "$share",
+            "$share/g/a",
+            "$share//a",
+            "$share/g/+",
+            "$share/g+/a",
+            "a\0b",
+            "$SYS/x",
+            "é/+/ü",
+        ] {
+            let a = ByteStr::from(s);
+            let b = ByteStr::from_static(s);
+            let c = ByteStr::from(s.to_string());
+            for x in [&a, &b, &c] {
+                assert_eq!(x.has_nul(), s.contains('\0'), "{s:?}");
+                assert_eq!(x.has_wildcard(), s.contains(['+', '#']), "{s:?}");
+                assert_eq!(
+                    x.is_valid_filter(),
+                    crate::topic::validate_filter(s).is_ok(),
+                    "{s:?}"
+                );
+            }
+            assert_eq!(a, b);
+        }
+    }
 
     #[test]
     fn byte_scans_agree_with_the_plain_loops() {
@@ -184,6 +401,11 @@ mod tests {
                 })
                 .collect();
             assert_eq!(has_nul(&bytes), bytes.contains(&0), "{bytes:?}");
+            assert_eq!(
+                is_ascii_without_nul(&bytes),
+                bytes.is_ascii() && !bytes.contains(&0),
+                "{bytes:?}"
+            );
             let text = String::from_utf8_lossy(&bytes);
             assert_eq!(has_wildcard(&text), text.contains(['+', '#']), "{text:?}");
         }

@@ -7,7 +7,7 @@ use super::read::Reader;
 use super::reason::ReasonCode;
 use super::strings::ByteStr;
 use super::types::{PacketId, Protocol, QoS};
-use super::write::{check_string, packet_len, put_fixed_header, put_prefixed, var_int_len};
+use super::write::{packet_len, put_fixed_header, put_prefixed, var_int_len};
 use crate::topic;
 use bytes::{BufMut, BytesMut};
 
@@ -142,7 +142,7 @@ fn read_props(r: &mut Reader, packet: PacketType, v: Protocol) -> Result<Propert
 fn read_filter(r: &mut Reader) -> Result<ByteStr, DecodeError> {
     let filter = r.string("topic filter")?;
     topic::validate_filter(&filter).map_err(DecodeError::InvalidTopicFilter)?;
-    Ok(filter)
+    Ok(filter.known_filter())
 }
 
 fn read_codes(
@@ -234,14 +234,17 @@ impl Subscribe {
         let props = props_len(&self.properties, PacketType::Subscribe, v)?;
         let mut len = head_len(props);
         for s in &self.subscriptions {
-            topic::validate_filter(&s.filter).map_err(|_| EncodeError::InvalidTopicFilter)?;
+            if !s.filter.is_valid_filter() {
+                return Err(EncodeError::InvalidTopicFilter);
+            }
             if !v.is_v5() && s.options.to_byte() & 0xfc != 0 {
                 return Err(EncodeError::SubscriptionOptionsBeforeV5);
             }
             if s.options.no_local && topic::is_shared(&s.filter) {
                 return Err(EncodeError::NoLocalOnSharedSubscription);
             }
-            len += check_string(&s.filter, "topic filter")? + 1;
+            // A valid filter is at most 65,535 bytes without U+0000: a sendable string.
+            len += 2 + s.filter.len() + 1;
         }
         write_head(
             buf,
@@ -325,8 +328,10 @@ impl Unsubscribe {
         let props = props_len(&self.properties, PacketType::Unsubscribe, v)?;
         let mut len = head_len(props);
         for f in &self.filters {
-            topic::validate_filter(f).map_err(|_| EncodeError::InvalidTopicFilter)?;
-            len += check_string(f, "topic filter")?;
+            if !f.is_valid_filter() {
+                return Err(EncodeError::InvalidTopicFilter);
+            }
+            len += 2 + f.len();
         }
         write_head(
             buf,

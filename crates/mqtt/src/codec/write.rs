@@ -2,7 +2,7 @@
 //! size first, reserves once, then writes; these helpers keep the two passes in agreement.
 
 use super::error::EncodeError;
-use super::strings::has_nul;
+use super::strings::ByteStr;
 use super::MAX_VARIABLE_BYTE_INTEGER;
 use bytes::{BufMut, BytesMut};
 
@@ -16,7 +16,16 @@ pub(crate) const fn var_int_len(value: usize) -> usize {
     }
 }
 
-pub(crate) fn put_var_int(buf: &mut BytesMut, mut value: usize) {
+#[inline]
+pub(crate) fn put_var_int(buf: &mut BytesMut, value: usize) {
+    if value < 0x80 {
+        buf.put_u8(value as u8);
+    } else {
+        put_long_var_int(buf, value);
+    }
+}
+
+fn put_long_var_int(buf: &mut BytesMut, mut value: usize) {
     loop {
         let mut byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -39,12 +48,14 @@ pub(crate) fn prefixed_len(len: usize, field: &'static str) -> Result<usize, Enc
 }
 
 /// Writes a length-prefixed field whose length `prefixed_len` already checked.
+#[inline]
 pub(crate) fn put_prefixed(buf: &mut BytesMut, bytes: &[u8]) {
-    buf.put_u16(bytes.len() as u16);
+    buf.put_slice(&(bytes.len() as u16).to_be_bytes());
     buf.put_slice(bytes);
 }
 
 /// Size of a whole packet with `remaining` bytes after the fixed header.
+#[inline]
 pub(crate) fn packet_len(remaining: usize) -> Result<usize, EncodeError> {
     if remaining > MAX_VARIABLE_BYTE_INTEGER as usize {
         return Err(EncodeError::PacketTooLarge);
@@ -53,15 +64,21 @@ pub(crate) fn packet_len(remaining: usize) -> Result<usize, EncodeError> {
 }
 
 /// Reserves room for the whole packet and writes its fixed header.
+#[inline]
 pub(crate) fn put_fixed_header(buf: &mut BytesMut, first: u8, remaining: usize) {
     buf.reserve(1 + var_int_len(remaining) + remaining);
-    buf.put_u8(first);
-    put_var_int(buf, remaining);
+    if remaining < 0x80 {
+        buf.put_slice(&[first, remaining as u8]);
+    } else {
+        buf.put_u8(first);
+        put_long_var_int(buf, remaining);
+    }
 }
 
 /// Checks a string we are about to send against the UTF-8 rules of MQTT (no U+0000).
-pub(crate) fn check_string(s: &str, field: &'static str) -> Result<usize, EncodeError> {
-    if has_nul(s.as_bytes()) {
+#[inline]
+pub(crate) fn check_string(s: &ByteStr, field: &'static str) -> Result<usize, EncodeError> {
+    if s.has_nul() {
         return Err(EncodeError::InvalidString(field));
     }
     prefixed_len(s.len(), field)

@@ -385,7 +385,11 @@ impl Session {
         }
         let p = &ack.properties;
         let s = &mut self.server;
-        s.receive_maximum = p.receive_maximum().unwrap_or(u16::MAX);
+        s.receive_maximum = if self.opts.protocol.is_v5() {
+            p.receive_maximum().unwrap_or(u16::MAX)
+        } else {
+            self.opts.send_maximum_v3.max(1)
+        };
         s.maximum_packet_size = p.maximum_packet_size();
         s.topic_alias_maximum = if self.opts.outgoing_topic_aliases {
             p.topic_alias_maximum().unwrap_or(0)
