@@ -217,3 +217,34 @@ fn v311_server_disconnect_surfaces() {
         [Event::Disconnected(DisconnectReason::ByServer { .. })]
     ));
 }
+
+#[test]
+fn v311_keeps_at_most_send_maximum_in_flight() {
+    // 3.1.1 has no Receive Maximum, yet brokers have a limit (mosquitto drops a 3.1.1 client's
+    // QoS 2 messages beyond 20 unreleased while answering PUBREC): Options::send_maximum_v3,
+    // 20 by default, holds the rest back until acknowledgements make room.
+    let mut h = Harness::v311();
+    h.up(Properties::new());
+    let ids: Vec<_> = (0..22)
+        .map(|i| h.publish("t", &format!("{i}"), QoS::ExactlyOnce))
+        .collect();
+    assert_eq!(publishes(&h.sent()).len(), 20);
+    assert_eq!(h.s.pending(), (2, 20));
+    // A PUBREC is not enough: the message is in flight until PUBCOMP.
+    h.recv(Packet::PubRec(PubResponse::new(ids[0])));
+    assert_eq!(h.sent(), [Packet::PubRel(PubResponse::new(ids[0]))]);
+    h.recv(Packet::PubComp(PubResponse::new(ids[0])));
+    assert_eq!(payloads(&h.sent()), ["20"]);
+
+    // Configurable, and QoS 1 counts the same.
+    let mut o = Options::new(Protocol::V3_1_1, "t");
+    o.send_maximum_v3 = 2;
+    let mut h = Harness::new(o);
+    h.up(Properties::new());
+    let ids: Vec<_> = (0..3)
+        .map(|i| h.publish("t", &format!("{i}"), QoS::AtLeastOnce))
+        .collect();
+    assert_eq!(payloads(&h.sent()), ["0", "1"]);
+    h.recv(Packet::PubAck(PubResponse::new(ids[1])));
+    assert_eq!(payloads(&h.sent()), ["2"]);
+}

@@ -167,10 +167,7 @@ pub(crate) fn describe(reason: &DisconnectReason, protocol: Protocol) -> String 
             let mut s = format!(
                 "connection refused: {:#04x} {}",
                 code.get(),
-                code.name_in(
-                    PacketType::ConnAck,
-                    protocol_of_connack(protocol, properties)
-                )
+                code.name_in(PacketType::ConnAck, protocol_of_connack(protocol, *code))
             );
             if let Some(r) = properties.reason_string() {
                 s.push_str(&format!(" ({r})"));
@@ -211,9 +208,11 @@ pub(crate) fn describe(reason: &DisconnectReason, protocol: Protocol) -> String 
     }
 }
 
-/// A 5.0 client talking to a 3.1.1-only broker gets a 3.1.1 CONNACK: name its code as such.
-fn protocol_of_connack(protocol: Protocol, properties: &Properties) -> Protocol {
-    if protocol.is_v5() && properties.is_empty() {
+/// A 5.0 client talking to a 3.1.1-only broker gets a 3.1.1 CONNACK (return code 0x01
+/// Unacceptable protocol version): name its code as such. Every 5.0 refusal is 0x80 or above,
+/// and a 5.0 refusal may well come without properties (mosquitto's do).
+fn protocol_of_connack(protocol: Protocol, code: ReasonCode) -> Protocol {
+    if protocol.is_v5() && code.get() < 0x80 {
         Protocol::V3_1_1
     } else {
         protocol

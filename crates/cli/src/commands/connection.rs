@@ -180,6 +180,43 @@ impl ConnectArgs {
     }
 }
 
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, so a command can end with DISCONNECT (no Will,
+/// a clean end of the session) instead of being killed mid-connection. The handlers are
+/// installed when this is called, so a signal that arrives later is never missed.
+pub(crate) fn stop_requested() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        let terminate = signal(SignalKind::terminate()).ok();
+        async move {
+            tokio::select! {
+                _ = next_signal(interrupt) => {}
+                _ = next_signal(terminate) => {}
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// The next delivery of `signal`; never, if its handler could not be installed.
+#[cfg(unix)]
+async fn next_signal(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 /// Prints a reconnect notice on stderr.
 pub(crate) fn report_reconnect(attempt: u32, delay: Duration, error: &str) {
     use std::io::Write;

@@ -1,6 +1,6 @@
 //! `switchboard sub`: subscribe and print what arrives, as text or one JSON object a line.
 
-use super::connection::{parse_qos, report_reconnect, ConnectArgs};
+use super::connection::{parse_qos, report_reconnect, stop_requested, ConnectArgs};
 use super::properties::Target;
 use crate::client::{describe, Notice};
 use base64::Engine;
@@ -162,6 +162,9 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
         .timeout
         .map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t));
     let mut received = 0u64;
+    // Ctrl-C or SIGTERM ends with DISCONNECT, like mosquitto_sub: no Will, session kept.
+    let stop = stop_requested();
+    tokio::pin!(stop);
     let mut stdout = std::io::stdout().lock();
     let result = loop {
         if args.count.is_some_and(|c| received >= c) {
@@ -175,6 +178,7 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
                     None => std::future::pending().await,
                 }
             } => break Ok(()),
+            _ = &mut stop => break Ok(()),
         };
         match notice {
             Some(Notice::Event(Event::Message {
