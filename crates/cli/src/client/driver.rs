@@ -164,32 +164,14 @@ impl Conn {
 pub(crate) fn describe(reason: &DisconnectReason, protocol: Protocol) -> String {
     match reason {
         DisconnectReason::Refused { code, properties } => {
-            let mut s = format!(
-                "connection refused: {:#04x} {}",
-                code.get(),
-                code.name_in(PacketType::ConnAck, protocol_of_connack(protocol, *code))
-            );
-            if let Some(r) = properties.reason_string() {
-                s.push_str(&format!(" ({r})"));
-            }
-            if let Some(r) = reason.server_reference() {
-                s.push_str(&format!("; the server points to {r}"));
-            }
-            s
+            let name = code.name_in(PacketType::ConnAck, protocol_of_connack(protocol, *code));
+            let head = format!("connection refused: {:#04x} {name}", code.get());
+            with_details(head, reason, properties)
         }
         DisconnectReason::ByServer { code, properties } => {
-            let mut s = format!(
-                "the broker disconnected: {:#04x} {}",
-                code.get(),
-                code.name_in(PacketType::Disconnect, protocol)
-            );
-            if let Some(r) = properties.reason_string() {
-                s.push_str(&format!(" ({r})"));
-            }
-            if let Some(r) = reason.server_reference() {
-                s.push_str(&format!("; the server points to {r}"));
-            }
-            s
+            let name = code.name_in(PacketType::Disconnect, protocol);
+            let head = format!("the broker disconnected: {:#04x} {name}", code.get());
+            with_details(head, reason, properties)
         }
         DisconnectReason::ProtocolError { code, message, .. } => {
             format!(
@@ -206,6 +188,17 @@ pub(crate) fn describe(reason: &DisconnectReason, protocol: Protocol) -> String 
         }
         _ => format!("{reason:?}"),
     }
+}
+
+/// Appends the Reason String and, for a redirect, the Server Reference the broker sent.
+fn with_details(mut line: String, reason: &DisconnectReason, properties: &Properties) -> String {
+    if let Some(r) = properties.reason_string() {
+        line.push_str(&format!(" ({r})"));
+    }
+    if let Some(r) = reason.server_reference() {
+        line.push_str(&format!("; the server points to {r}"));
+    }
+    line
 }
 
 /// A 5.0 client talking to a 3.1.1-only broker gets a 3.1.1 CONNACK (return code 0x01
@@ -415,6 +408,13 @@ impl Runner {
             Command::Publish(p, reply) => {
                 if !self.blocked.is_empty() {
                     self.blocked.push_back((p, reply));
+                    return;
+                }
+                // Only a full queue can refuse it for room: keep a copy for a retry only then,
+                // not on every message.
+                let (queued, _) = self.session.pending();
+                if queued < self.session.options().queue_limit {
+                    let _ = reply.send(self.session.publish_packet(p, now));
                     return;
                 }
                 match self.session.publish_packet(p.clone(), now) {

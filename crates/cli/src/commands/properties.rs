@@ -22,6 +22,14 @@ pub(crate) struct CliProperties {
 }
 
 impl CliProperties {
+    /// The Session Expiry Interval given for DISCONNECT (`-D disconnect session-expiry-interval`).
+    pub(crate) fn disconnect_session_expiry(&self) -> Option<u32> {
+        self.for_target(Target::Disconnect).find_map(|p| match p {
+            Property::SessionExpiryInterval(e) => Some(*e),
+            _ => None,
+        })
+    }
+
     /// The properties for one packet.
     pub(crate) fn for_target(&self, target: Target) -> impl Iterator<Item = &Property> {
         self.items

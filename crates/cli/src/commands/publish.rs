@@ -233,11 +233,9 @@ pub(crate) async fn run(args: PubArgs) -> Result<(), String> {
             None => return Err("the client stopped before every message was acknowledged".into()),
         }
     }
-    let expiry = props.for_target(Target::Disconnect).find_map(|p| match p {
-        switchboard_mqtt::codec::Property::SessionExpiryInterval(e) => Some(*e),
-        _ => None,
-    });
-    client.disconnect(ReasonCode::SUCCESS, expiry).await;
+    client
+        .disconnect(ReasonCode::SUCCESS, props.disconnect_session_expiry())
+        .await;
     match progress.failures.len() {
         0 => Ok(()),
         n => Err(format!("{n} message(s) refused by the broker")),

@@ -7,8 +7,8 @@ use base64::Engine;
 use std::io::Write;
 use std::time::Duration;
 use switchboard_mqtt::codec::{
-    ByteStr, PacketType, Properties, Property, Publish, QoS, ReasonCode, RetainHandling,
-    Subscription, SubscriptionOptions,
+    ByteStr, PacketType, Properties, Publish, QoS, ReasonCode, RetainHandling, Subscription,
+    SubscriptionOptions,
 };
 use switchboard_mqtt::session::{DisconnectReason, Event};
 
@@ -237,10 +237,8 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
         }
     };
     drop(stdout);
-    let expiry = props.for_target(Target::Disconnect).find_map(|p| match p {
-        Property::SessionExpiryInterval(e) => Some(*e),
-        _ => None,
-    });
-    client.disconnect(ReasonCode::SUCCESS, expiry).await;
+    client
+        .disconnect(ReasonCode::SUCCESS, props.disconnect_session_expiry())
+        .await;
     result
 }
