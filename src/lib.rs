@@ -1,24 +1,20 @@
 //! Switchboard: an MQTT client in the browser. This crate is the Leptos app.
 //!
-//! [`inspect`] holds the logic of the packet inspector, free of the DOM; [`components`] the
-//! views.
+//! [`model`] holds what the views show (topic tree, log, conversations, devices, dashboards,
+//! profiles), free of the DOM and tested natively; [`inspect`] the packet inspector's logic;
+//! [`state`] the contexts (connection, stores fed in batches, settings, routing); [`pages`]
+//! the views and [`components`] the pieces they share.
 
+#[cfg(target_arch = "wasm32")]
+pub mod app;
 pub mod components;
 pub mod inspect;
+pub mod model;
+#[cfg(target_arch = "wasm32")]
+pub mod pages;
+pub mod route;
+#[cfg(target_arch = "wasm32")]
+pub mod state;
 
-use components::header::SiteHeader;
-use components::inspector::Inspector;
-use leptos::prelude::*;
-
-/// The whole app: the header and the one view there is so far, the packet inspector.
-#[component]
-pub fn App() -> impl IntoView {
-    view! {
-        <div class="app">
-            <SiteHeader />
-            <main id="main" class="main">
-                <Inspector />
-            </main>
-        </div>
-    }
-}
+#[cfg(target_arch = "wasm32")]
+pub use app::App;
