@@ -31,8 +31,9 @@ pub fn view_filters(
     for f in Devices::new(settings.devices.clone()).filters() {
         out.push((f, "Devices"));
     }
+    // A topic another filter already covers would arrive twice (once per subscription).
     for t in dashboard_topics {
-        if !out.iter().any(|(f, _)| f == t) {
+        if !out.iter().any(|(f, _)| switchboard_mqtt::topic::matches(f, t)) {
             out.push((t.clone(), "Dashboards"));
         }
     }
