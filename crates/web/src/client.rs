@@ -86,6 +86,12 @@ impl Client {
     /// Publishes `payload` to `topic`. Resolves at once for QoS 0 (sent, or queued while
     /// offline), and for QoS 1/2 when the flow completes (PUBACK, PUBCOMP) with the reason
     /// code, or [`Error::Rejected`] when the server refused it.
+    ///
+    /// When the queue (`Options::queue_limit`) is full, the oldest queued QoS 0 message is
+    /// dropped to make room; when it holds only QoS 1/2 messages, the publish waits for room
+    /// instead of failing, in call order with any publish after it, and joins the queue (and
+    /// IndexedDB) as acknowledgements free space. Until then it lives in memory only, and
+    /// fails with [`Error::Closed`] if the client closes first.
     pub fn publish(
         &self,
         topic: impl Into<ByteStr>,
@@ -233,7 +239,8 @@ impl Client {
             .and_then(|d| d.storage_error.clone())
     }
 
-    /// Messages waiting to be sent, and QoS 1/2 messages sent but not acknowledged.
+    /// Messages waiting to be sent, and QoS 1/2 messages sent but not acknowledged (the
+    /// session's counts: publishes still waiting for room in the queue are not in them).
     pub fn pending(&self) -> (usize, usize) {
         self.shared
             .try_borrow()

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use switchboard_mqtt::codec::{ByteStr, Properties};
 use switchboard_mqtt::session::Options;
 
 /// What an [`AttemptHook`] may change before an attempt.
@@ -21,6 +22,24 @@ pub struct Override {
 /// Called before each connection attempt with the attempt number (0 for the first) and the
 /// URL about to be used; may return new credentials or another URL.
 pub type AttemptHook = Rc<dyn Fn(u32, String) -> Pin<Box<dyn Future<Output = Option<Override>>>>>;
+
+/// A step of an MQTT 5.0 enhanced authentication exchange: the server's AUTH with reason
+/// Continue authentication (0x18).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthChallenge {
+    /// The Authentication Method (the one the CONNECT named).
+    pub method: ByteStr,
+    /// The server's Authentication Data, if it sent any.
+    pub data: Option<Bytes>,
+    /// All properties of the AUTH (Reason String, User Properties, …).
+    pub properties: Properties,
+}
+
+/// Answers an [`AuthChallenge`] with the Authentication Data of the client's next AUTH (`None`:
+/// an AUTH without data), or refuses with a reason that ends the attempt. It may be slow
+/// (a call to a token service); the exchange waits for it within the connect timeout.
+pub type AuthHandler =
+    Rc<dyn Fn(AuthChallenge) -> Pin<Box<dyn Future<Output = Result<Option<Bytes>, String>>>>>;
 
 /// Where to run timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,6 +72,10 @@ pub struct Config {
     pub high_water: u32,
     /// Called before each attempt.
     pub before_attempt: Option<AttemptHook>,
+    /// Answers the server's challenges in an enhanced authentication exchange (5.0), which
+    /// `options.authentication_method` (and `authentication_data`, the first step) start.
+    /// Without it, a challenge ends the attempt.
+    pub auth: Option<AuthHandler>,
 }
 
 impl Config {
@@ -68,6 +91,7 @@ impl Config {
             timers: TimerPreference::Worker,
             high_water: 1 << 20,
             before_attempt: None,
+            auth: None,
         }
     }
 }
@@ -83,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("timers", &self.timers)
             .field("high_water", &self.high_water)
             .field("before_attempt", &self.before_attempt.is_some())
+            .field("auth", &self.auth.is_some())
             .finish()
     }
 }

@@ -10,7 +10,7 @@
 //! an `.await`.
 
 use crate::client::Message;
-use crate::config::{Config, Override};
+use crate::config::{AuthChallenge, Config, Override};
 use crate::error::Error;
 use crate::online::{self, Online};
 use crate::pending::{Pending, Slot};
@@ -24,7 +24,9 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 use switchboard_mqtt::codec::{ByteStr, Properties, Publish, QoS, ReasonCode, Subscription};
-use switchboard_mqtt::session::{DisconnectReason, Event, Instant, Session, Snapshot};
+use switchboard_mqtt::session::{
+    DisconnectReason, Event, Instant, Session, SessionError, Snapshot,
+};
 use wasm_bindgen_futures::spawn_local;
 
 /// The driver, shared by every [`Client`](crate::Client) handle.
@@ -116,6 +118,8 @@ pub(crate) struct Driver {
     ever_connected: bool,
     closed: bool,
     publishes: HashMap<u16, Slot<Result<ReasonCode, Error>>>,
+    /// Publishes the session's queue had no room for, in call order (see `publish`).
+    waiting: VecDeque<(Publish, Slot<Result<ReasonCode, Error>>)>,
     subscribes: HashMap<u16, Slot<Result<Vec<ReasonCode>, Error>>>,
     unsubscribes: HashMap<u16, Slot<Result<Vec<ReasonCode>, Error>>>,
     /// [`Client::connect`](crate::Client::connect) waits here for the first outcome.
@@ -240,6 +244,7 @@ pub(crate) async fn start(
             ever_connected: false,
             closed: false,
             publishes: HashMap::new(),
+            waiting: VecDeque::new(),
             subscribes: HashMap::new(),
             unsubscribes: HashMap::new(),
             first_outcome: first,
@@ -270,6 +275,10 @@ impl Driver {
             while let Some(event) = self.session.poll_event() {
                 any = true;
                 self.on_event(event, out);
+            }
+            // Acknowledgements and sends make room in the queue for publishes that wait.
+            if self.admit_waiting() {
+                any = true;
             }
             if !any {
                 break;
@@ -423,8 +432,20 @@ impl Driver {
                 };
                 self.connection_over(error, Some(reason), out);
             }
-            // QoS 0 messages dropped from the queue, and enhanced authentication (which this
-            // driver does not drive yet), have nobody waiting on them here.
+            Event::AuthChallenge {
+                method,
+                data,
+                properties,
+            } => {
+                let challenge = AuthChallenge {
+                    method: method.unwrap_or_default(),
+                    data,
+                    properties,
+                };
+                self.on_auth_challenge(challenge, out);
+            }
+            // QoS 0 messages dropped from the queue, and a completed re-authentication (which
+            // only the session starts), have nobody waiting on them here.
             _ => {}
         }
     }
@@ -569,6 +590,56 @@ impl Driver {
         self.socket_error = None;
     }
 
+    /// Hands a challenge to the configured handler; its answer goes back on the same
+    /// connection, if that is still up. No handler, or a refusal, ends the attempt.
+    fn on_auth_challenge(&mut self, challenge: AuthChallenge, out: &mut Out) {
+        let Some(handler) = self.config.auth.clone() else {
+            self.fail_connection(
+                "the broker asked for enhanced authentication and no auth handler is set".into(),
+                out,
+            );
+            return;
+        };
+        let weak = self.weak.clone();
+        let generation = self.socket_gen;
+        spawn_local(async move {
+            let answer = handler(challenge).await;
+            if let Some(s) = weak.upgrade() {
+                with(&s, |d, out| d.answer_auth(generation, answer, out));
+            }
+        });
+    }
+
+    fn answer_auth(
+        &mut self,
+        generation: u32,
+        answer: Result<Option<Bytes>, String>,
+        out: &mut Out,
+    ) {
+        if generation != self.socket_gen || !self.open || !self.attempt_live {
+            return;
+        }
+        let mut message = String::from("enhanced authentication failed: ");
+        match answer {
+            Ok(data) => match self.session.auth(data, false, Instant::now()) {
+                Ok(()) => return,
+                Err(SessionError::NotAllowed(why)) => message.push_str(why),
+                Err(_) => message.push_str("the answer makes no valid AUTH"),
+            },
+            Err(why) => message.push_str(&why),
+        }
+        self.fail_connection(message, out);
+    }
+
+    /// Ends the current connection from our side (closing the socket without DISCONNECT)
+    /// with `message` as its error. The session's own report of the loss comes after and
+    /// finds the attempt over already.
+    fn fail_connection(&mut self, message: String, out: &mut Out) {
+        self.socket_error = Some(error_line(message));
+        self.session.connection_lost(Instant::now());
+        self.end_attempt(out);
+    }
+
     /// A connection or attempt is over: close the socket, report, and decide what is next.
     fn connection_over(
         &mut self,
@@ -676,6 +747,9 @@ impl Driver {
 
     fn fail_waiters(&mut self) {
         for (_, slot) in self.publishes.drain() {
+            slot.complete(Err(Error::Closed));
+        }
+        for (_, slot) in self.waiting.drain(..) {
             slot.complete(Err(Error::Closed));
         }
         for (_, slot) in self.subscribes.drain() {
@@ -808,20 +882,70 @@ impl Driver {
 
     // --- commands -------------------------------------------------------------------
 
+    /// Publishes, or waits for room: when the session's queue is full (of QoS 1/2 messages:
+    /// the session first drops the oldest queued QoS 0 message to make room), the publish
+    /// waits here, in call order, and any later publish waits behind it; each goes to the
+    /// session as acknowledgements make room. Waiting publishes live in memory only (not yet
+    /// in IndexedDB) and fail with [`Error::Closed`] if the client closes first.
     pub(crate) fn publish(&mut self, publish: Publish) -> Pending<Result<ReasonCode, Error>> {
         if self.closed {
             return Pending::ready(Err(Error::Closed));
         }
-        match self.session.publish_packet(publish, Instant::now()) {
+        let (pending, slot) = Pending::new();
+        if self.waiting.is_empty() {
+            if let Some(refused) = self.offer(publish, slot) {
+                self.waiting.push_back(refused);
+            }
+        } else {
+            self.waiting.push_back((publish, slot));
+        }
+        pending
+    }
+
+    /// Gives a publish to the session and settles or registers its slot; hands both back
+    /// when the queue has no room.
+    fn offer(
+        &mut self,
+        publish: Publish,
+        slot: Slot<Result<ReasonCode, Error>>,
+    ) -> Option<(Publish, Slot<Result<ReasonCode, Error>>)> {
+        let now = Instant::now();
+        // The session only refuses for room when its queue is at the limit: only then is a
+        // copy kept to wait with.
+        let result = if self.session.pending().0 >= self.session.options().queue_limit {
+            match self.session.publish_packet(publish.clone(), now) {
+                Err(SessionError::QueueFull) => return Some((publish, slot)),
+                result => result,
+            }
+        } else {
+            self.session.publish_packet(publish, now)
+        };
+        match result {
             Ok(Some(id)) => {
                 self.dirty_now = true;
-                let (pending, slot) = Pending::new();
                 self.publishes.insert(id.get(), slot);
-                pending
             }
-            Ok(None) => Pending::ready(Ok(ReasonCode::SUCCESS)),
-            Err(e) => Pending::ready(Err(e.into())),
+            Ok(None) => slot.complete(Ok(ReasonCode::SUCCESS)),
+            Err(e) => slot.complete(Err(e.into())),
         }
+        None
+    }
+
+    /// Moves waiting publishes into the session while it has room; whether any moved.
+    fn admit_waiting(&mut self) -> bool {
+        if self.closed {
+            // Closing fails them instead (`fail_waiters`).
+            return false;
+        }
+        let mut admitted = false;
+        while let Some((publish, slot)) = self.waiting.pop_front() {
+            if let Some(refused) = self.offer(publish, slot) {
+                self.waiting.push_front(refused);
+                break;
+            }
+            admitted = true;
+        }
+        admitted
     }
 
     pub(crate) fn subscribe(

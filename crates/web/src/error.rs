@@ -13,7 +13,8 @@ pub enum Error {
     /// The options cannot make a valid connection (the text says why).
     InvalidOptions(String),
     /// The session refused the command (bad topic or filter, QoS above the server's maximum,
-    /// full queue, …); nothing was sent.
+    /// no packet identifier left, …); nothing was sent. A full queue is not an error: the
+    /// publish waits for room (see [`Client::publish`](crate::Client::publish)).
     Session(SessionError),
     /// The server refused the connection (CONNACK with a failure code).
     Refused {

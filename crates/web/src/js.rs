@@ -15,8 +15,9 @@
 //! when an MQTT reason code is involved.
 
 use crate::client::{Client, ListenerId, Message};
-use crate::config::{AttemptHook, Config, Override, TimerPreference};
+use crate::config::{AttemptHook, AuthChallenge, AuthHandler, Config, Override, TimerPreference};
 use crate::error::Error;
+use crate::socket::js_message;
 use crate::status::{LastError, Notice, State, Status};
 use bytes::Bytes;
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
@@ -90,13 +91,25 @@ export interface ConnectOptions {
   timerVariant?: 'worker' | 'native';
   /** Hold writes while WebSocket.bufferedAmount is above this many bytes (default 1 MiB). */
   bufferedAmountHighWater?: number;
-  /** How many messages may wait for a connection (default 10000). */
+  /** How many messages may wait for a connection (default 10000). When the queue is full of
+   * QoS 1/2 messages, `publish` waits for room (its promise settles later, in call order)
+   * instead of failing; the oldest queued QoS 0 message is dropped first to make room. */
   queueLimit?: number;
   /** Called before each attempt; may return another URL or fresh credentials. */
   beforeConnect?: (attempt: number, url: string) =>
     | Promise<{ url?: string; username?: string; password?: string | Uint8Array } | undefined | null>
     | { url?: string; username?: string; password?: string | Uint8Array } | undefined | null;
   properties?: ConnectProperties;
+  /** MQTT 5.0 enhanced authentication: the Authentication Method (same as
+   * `properties.authenticationMethod`). */
+  authenticationMethod?: string;
+  /** The first step's Authentication Data (same as `properties.authenticationData`). */
+  authenticationData?: string | Uint8Array;
+  /** Answers each challenge of the exchange (AUTH, Continue authentication) with the data of
+   * the client's next step; throwing or rejecting ends the attempt with that error. */
+  handleAuth?: (method: string, data: Uint8Array | undefined) =>
+    | Promise<string | Uint8Array | ArrayBuffer | undefined | null>
+    | string | Uint8Array | ArrayBuffer | undefined | null;
 }
 export interface PublishOptions {
   qos?: 0 | 1 | 2;
@@ -853,6 +866,12 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
         opts.authentication_method = get_str(&p, "authenticationMethod")?.map(ByteStr::from);
         opts.authentication_data = get_bytes(&p, "authenticationData")?;
     }
+    if let Some(m) = get_str(o, "authenticationMethod")? {
+        opts.authentication_method = Some(m.into());
+    }
+    if let Some(d) = get_bytes(o, "authenticationData")? {
+        opts.authentication_data = Some(d);
+    }
     let mut config = Config::new(url, opts);
     if let Some(servers) = get(o, "servers") {
         config.urls.extend(string_list(&servers, "servers")?);
@@ -883,7 +902,40 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
             .map_err(|_| type_error("beforeConnect must be a function"))?;
         config.before_attempt = Some(hook(f));
     }
+    if let Some(f) = get(o, "handleAuth") {
+        let f: Function = f
+            .dyn_into()
+            .map_err(|_| type_error("handleAuth must be a function"))?;
+        config.auth = Some(auth_handler(f));
+    }
     Ok(config)
+}
+
+/// `handleAuth(method, data)` as the driver's [`AuthHandler`]: its value (or what its promise
+/// resolves to) is the next step's data; a throw or a rejection refuses with its message.
+fn auth_handler(f: Function) -> AuthHandler {
+    Rc::new(move |challenge: AuthChallenge| {
+        let data = challenge
+            .data
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |d| Uint8Array::from(&d[..]).into());
+        let result = f.call2(&JsValue::NULL, &JsValue::from_str(&challenge.method), &data);
+        Box::pin(async move {
+            let value = match result {
+                Ok(v) => match v.dyn_into::<js_sys::Promise>() {
+                    Ok(p) => JsFuture::from(p).await.map_err(|e| js_message(&e))?,
+                    Err(v) => v,
+                },
+                Err(e) => return Err(js_message(&e)),
+            };
+            if value.is_undefined() || value.is_null() {
+                return Ok(None);
+            }
+            to_bytes(&value, "the handleAuth answer")
+                .map(Some)
+                .map_err(|e| js_message(&e))
+        })
+    })
 }
 
 fn hook(f: Function) -> AttemptHook {

@@ -48,7 +48,7 @@ pub use backoff::Backoff;
 #[cfg(target_arch = "wasm32")]
 pub use client::{Client, ListenerId, Message, Messages, StatusStream};
 #[cfg(target_arch = "wasm32")]
-pub use config::{AttemptHook, Config, Override, TimerPreference};
+pub use config::{AttemptHook, AuthChallenge, AuthHandler, Config, Override, TimerPreference};
 #[cfg(target_arch = "wasm32")]
 pub use error::Error;
 #[cfg(target_arch = "wasm32")]

@@ -21,10 +21,13 @@ mod common;
 
 use common::*;
 use futures_core::Stream;
+use std::cell::RefCell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::time::Duration;
 use switchboard_mqtt::codec::{Protocol, QoS, Subscription};
 use switchboard_web::{Client, Config, Error, State, TimerBackend, TimerPreference};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -286,7 +289,6 @@ async fn reconnects_with_backoff_and_reports_each_step() {
 #[wasm_bindgen_test]
 async fn failover_to_the_next_url_and_before_attempt_hook() {
     use std::cell::Cell;
-    use std::rc::Rc;
     let mut cfg = Config::new(closed_url(), options(&unique("failover"), Protocol::V5));
     cfg.urls.push(ws_url().to_string());
     cfg.persist = false;
@@ -363,4 +365,106 @@ fn the_broker_url_is_configured() {
 
 async fn next_status(s: &mut switchboard_web::StatusStream) -> Option<switchboard_web::Status> {
     std::future::poll_fn(|cx| Pin::new(&mut *s).poll_next(cx)).await
+}
+
+/// A before-attempt hook that holds the first attempt until the returned gate is opened, so
+/// a test can fill the queue of a client that is not connected yet.
+fn gated_first_attempt(cfg: &mut Config) -> Rc<RefCell<Option<js_sys::Function>>> {
+    let gate: Rc<RefCell<Option<js_sys::Function>>> = Rc::default();
+    let g = gate.clone();
+    cfg.before_attempt = Some(Rc::new(move |attempt, _url| {
+        let g = g.clone();
+        Box::pin(async move {
+            if attempt == 0 {
+                let opened = js_sys::Promise::new(&mut |resolve, _| {
+                    *g.borrow_mut() = Some(resolve);
+                });
+                let _ = wasm_bindgen_futures::JsFuture::from(opened).await;
+            }
+            None
+        })
+    }));
+    gate
+}
+
+#[wasm_bindgen_test]
+async fn publish_waits_for_room_when_the_queue_is_full() {
+    let id = unique("full");
+    let topic = format!("sbw/{id}/full");
+    let sub = Client::connect(config(&unique("full-sub"), Protocol::V5))
+        .await
+        .unwrap();
+    sub.subscribe(vec![Subscription::new(topic.clone(), QoS::AtLeastOnce)])
+        .await
+        .unwrap();
+    let mut messages = sub.messages();
+
+    let mut cfg = config(&id, Protocol::V5);
+    cfg.options.queue_limit = 4;
+    let gate = gated_first_attempt(&mut cfg);
+    let client = Client::start(cfg).await.unwrap();
+    // Not connected: 4 messages fill the queue and the rest wait for room, in order, a QoS 0
+    // one behind the QoS 1 ones too.
+    let qos = |i: u8| {
+        if i == 7 {
+            QoS::AtMostOnce
+        } else {
+            QoS::AtLeastOnce
+        }
+    };
+    let mut acks: Vec<_> = (0..10u8)
+        .map(|i| client.publish(topic.clone(), vec![i], qos(i), false))
+        .collect();
+    sleep(100).await;
+    assert_eq!(
+        client.pending(),
+        (4, 0),
+        "the queue holds its limit; the rest wait"
+    );
+    for (i, ack) in acks.iter_mut().enumerate() {
+        assert!(
+            within(1, ack).await.is_none(),
+            "publish {i} settled before the connection: no QueueFull, no early answer"
+        );
+    }
+
+    // Connected: acknowledgements make room, and every publish completes.
+    let open = gate
+        .borrow_mut()
+        .take()
+        .expect("the first attempt waits at the gate");
+    open.call0(&JsValue::UNDEFINED).unwrap();
+    for (i, ack) in acks.into_iter().enumerate() {
+        let code = within(10_000, ack)
+            .await
+            .unwrap_or_else(|| panic!("publish {i} never completed"))
+            .unwrap_or_else(|e| panic!("publish {i}: {e}"));
+        assert!(code.is_success());
+    }
+    for i in 0..10u8 {
+        let m = within(5_000, next(&mut messages))
+            .await
+            .unwrap_or_else(|| panic!("message {i} missing"));
+        assert_eq!(&m.payload()[..], &[i], "in publish order");
+    }
+    assert_eq!(client.pending(), (0, 0));
+    client.disconnect().await;
+    sub.disconnect().await;
+}
+
+#[wasm_bindgen_test]
+async fn publishes_waiting_for_room_fail_when_the_client_closes() {
+    let mut cfg = config(&unique("full-close"), Protocol::V5);
+    cfg.options.queue_limit = 1;
+    let _gate = gated_first_attempt(&mut cfg);
+    let client = Client::start(cfg).await.unwrap();
+    let acks: Vec<_> = (0..3u8)
+        .map(|i| client.publish("sbw/full-close", vec![i], QoS::AtLeastOnce, false))
+        .collect();
+    sleep(50).await;
+    assert_eq!(client.pending(), (1, 0));
+    client.disconnect().await;
+    for ack in acks {
+        assert_eq!(within(1_000, ack).await, Some(Err(Error::Closed)));
+    }
 }

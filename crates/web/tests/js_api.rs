@@ -183,3 +183,56 @@ async fn js_unreachable_broker_rejects_connect() {
         e.message()
     );
 }
+
+#[wasm_bindgen_test]
+async fn js_enhanced_authentication_with_handle_auth() {
+    use common::fixture::crafted_url;
+    let id = unique("js-auth");
+    let options = obj(&format!(
+        r#"{{"clientId":"{id}","protocolVersion":5,"persist":false,"reconnectPeriod":0,
+            "authenticationMethod":"switchboard-test","authenticationData":"client-first"}}"#
+    ));
+    // The first answer is returned at once, the second through a promise; the handler also
+    // records what it was asked.
+    let asked = Array::new();
+    let handler = Function::new_with_args(
+        "method, data",
+        "const text = new TextDecoder().decode(data);
+         this.push(method + ' ' + text);
+         return text === 'challenge-1' ? 'answer-1'
+           : Promise.resolve(new TextEncoder().encode('answer-2'));",
+    )
+    .bind0(&asked);
+    Reflect::set(&options, &"handleAuth".into(), &handler).unwrap();
+    let v = JsFuture::from(js_connect(crafted_url("auth", &id), Some(options)))
+        .await
+        .unwrap();
+    let client = JsClient::try_from_js_value(v).unwrap();
+    assert!(client.connected());
+    assert_eq!(
+        asked.to_vec(),
+        vec![
+            JsValue::from_str("switchboard-test challenge-1"),
+            JsValue::from_str("switchboard-test challenge-2")
+        ]
+    );
+    JsFuture::from(client.end(None)).await.unwrap();
+
+    // A handler that throws ends the attempt with its message.
+    let options = obj(&format!(
+        r#"{{"clientId":"{id}-x","protocolVersion":5,"persist":false,"reconnectPeriod":0,
+            "authenticationMethod":"switchboard-test","authenticationData":"client-first"}}"#
+    ));
+    let throwing = Function::new_with_args("method, data", "throw new Error('no token today')");
+    Reflect::set(&options, &"handleAuth".into(), &throwing).unwrap();
+    let e = rejection(js_connect(
+        crafted_url("auth", &format!("{id}-x")),
+        Some(options),
+    ))
+    .await;
+    assert!(
+        String::from(e.message()).contains("no token today"),
+        "{:?}",
+        e.message()
+    );
+}

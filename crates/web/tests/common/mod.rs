@@ -9,6 +9,8 @@ use switchboard_mqtt::codec::Protocol;
 use switchboard_mqtt::session::Options;
 use switchboard_web::{Config, Message, Messages};
 
+pub mod fixture;
+
 /// The broker's WebSocket URL, given at compile time. Missing → the test fails, loudly.
 pub fn ws_url() -> &'static str {
     match option_env!("SWITCHBOARD_TEST_WS_URL").or(option_env!("SWITCHBOARD_WS_URL")) {
@@ -75,5 +77,24 @@ pub async fn next(messages: &mut Messages) -> Message {
     match std::future::poll_fn(|cx| Pin::new(&mut *messages).poll_next(cx)).await {
         Some(m) => m,
         None => panic!("the message stream ended"),
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, for at most `ms` milliseconds.
+pub async fn eventually<T, F, Fut>(ms: i32, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let mut waited = 0;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if waited >= ms {
+            return None;
+        }
+        sleep(50).await;
+        waited += 50;
     }
 }
