@@ -60,6 +60,22 @@ fn text(root: &Element, testid: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Waits for the next animation frame (when the feed applies its batch) and for the views'
+/// throttled change signals (at most a few per second), then lets effects run.
+async fn settle_views() {
+    next_frame().await;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 300)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    for _ in 0..4 {
+        leptos::task::tick().await;
+    }
+}
+
 /// Waits for the next animation frame (when the feed applies its batch), then lets effects run.
 async fn next_frame() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -135,7 +151,7 @@ async fn devices_appear_go_offline_by_will_and_show_live_values() {
     fresh();
     let root = container();
     let (state, _app) = mount(&root, || view! { <DevicesPage /> });
-    next_frame().await;
+    settle_views().await;
     assert!(text(&root, "device-counts").contains("0 of 0"));
     for id in ["dev-01", "dev-02"] {
         let mut r = msg(&state, &format!("devices/{id}/status"), "online");
@@ -147,7 +163,7 @@ async fn devices_appear_go_offline_by_will_and_show_live_values() {
             r#"{"temperature":21.5,"humidity":40,"ts":1}"#,
         ));
     }
-    next_frame().await;
+    settle_views().await;
     let tiles = all(&root, "device-tile");
     assert_eq!(tiles.len(), 2);
     assert!(text(&root, "device-counts").contains("2 of 2 online"));
@@ -156,7 +172,7 @@ async fn devices_appear_go_offline_by_will_and_show_live_values() {
     state
         .stores
         .push(msg(&state, "devices/dev-02/status", "offline"));
-    next_frame().await;
+    settle_views().await;
     let tile = root
         .query_selector("[data-device=\"dev-02\"]")
         .unwrap()
@@ -177,7 +193,7 @@ async fn the_topic_tree_and_the_bounded_log_follow_messages() {
             .stores
             .push(msg(&state, &format!("plant/line{}/temp", i % 3), "20"));
     }
-    next_frame().await;
+    settle_views().await;
     assert!(text(&root, "tree-summary").contains("3 topics · 50 messages"));
     let tree = root
         .query_selector("[data-testid=\"topic-tree\"]")
@@ -191,7 +207,7 @@ async fn the_topic_tree_and_the_bounded_log_follow_messages() {
         .dyn_into::<HtmlElement>()
         .unwrap()
         .click();
-    next_frame().await;
+    settle_views().await;
     let summary = text(&root, "log-summary");
     assert!(summary.contains("10 shown"), "{summary}");
     assert!(summary.contains("40 dropped"), "{summary}");
@@ -208,7 +224,7 @@ async fn chat_raises_unread_counts_and_opening_clears_them() {
             <NotificationsPage />
         }
     });
-    next_frame().await;
+    settle_views().await;
     state.stores.push(msg(
         &state,
         "chat/lobby",
@@ -219,14 +235,14 @@ async fn chat_raises_unread_counts_and_opening_clears_them() {
         "alerts/critical",
         r#"{"device":"dev-03","message":"overheating"}"#,
     ));
-    next_frame().await;
+    settle_views().await;
     assert_eq!(text(&root, "unread-total"), "2");
     assert_eq!(all(&root, "conversation").len(), 2);
     assert_eq!(state.stores.toasts.get_untracked().len(), 2);
     state
         .router
         .go(&Route::to(View::Notifications).with_item("chat/lobby"));
-    next_frame().await;
+    settle_views().await;
     assert_eq!(text(&root, "unread-total"), "1");
     let bubbles = all(&root, "bubble");
     assert_eq!(bubbles.len(), 1);
@@ -237,7 +253,7 @@ async fn chat_raises_unread_counts_and_opening_clears_them() {
         "chat/lobby",
         r#"{"from":"grace","text":"hi ada"}"#,
     ));
-    next_frame().await;
+    settle_views().await;
     assert_eq!(text(&root, "unread-total"), "1");
     assert_eq!(all(&root, "bubble").len(), 2);
 }
@@ -258,8 +274,8 @@ async fn payloads_are_text_never_markup() {
     state
         .router
         .go(&Route::to(View::Notifications).with_item("chat/x"));
-    next_frame().await;
-    next_frame().await;
+    settle_views().await;
+    settle_views().await;
     assert!(root.query_selector("img").unwrap().is_none());
     assert!(root.text_content().unwrap().contains("<img src=x"));
     let flag = js_sys::Reflect::get(&web_sys::window().unwrap(), &"__xss".into()).unwrap();

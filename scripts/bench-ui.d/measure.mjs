@@ -3,7 +3,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 
-const require = createRequire(path.join(process.env.NODE_PATH, "x.js"));
+const require = createRequire(path.resolve(process.env.NODE_PATH, "x.js"));
 const { chromium } = require("playwright-core");
 const [url, warmup, seconds, rate] = process.argv.slice(2);
 

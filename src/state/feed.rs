@@ -5,7 +5,7 @@
 use crate::model::conversations::{Announcement, Conversations};
 use crate::model::devices::Devices;
 use crate::model::log::MessageLog;
-use crate::model::record::Record;
+use crate::model::record::{Direction, Record};
 use crate::model::settings::Settings;
 use crate::model::topic_tree::TopicTree;
 use leptos::prelude::*;
@@ -45,10 +45,28 @@ pub struct Stores {
     /// The conversation on screen (its messages arrive read).
     pub open_conversation: RwSignal<Option<String>>,
     pending: StoredValue<Vec<Record>, LocalStorage>,
+    throttles: StoredValue<[Throttle; 3], LocalStorage>,
+    counted: StoredValue<u64, LocalStorage>,
     scheduled: StoredValue<bool, LocalStorage>,
     seq: StoredValue<u64, LocalStorage>,
     window: StoredValue<(f64, u64), LocalStorage>,
     announce: StoredValue<Option<Announcer>, LocalStorage>,
+}
+
+/// How often the views hear of new messages: data is applied every frame, but re-rendering a
+/// tree, a log or twenty device tiles sixty times a second under a flood would make every
+/// frame a long task; a few times a second reads as live and leaves frames short.
+const VIEW_INTERVAL_MS: [f64; 3] = [
+    200.0, // messages: tree, log, topic detail, dashboards
+    0.0,   // conversations: rare, and a chat should feel instant
+    250.0, // devices
+];
+
+/// When a change signal last fired, and whether a deferred one is due.
+#[derive(Debug, Clone, Copy, Default)]
+struct Throttle {
+    last: f64,
+    deferred: bool,
 }
 
 /// Who hears of new conversation messages (browser notifications).
@@ -82,6 +100,8 @@ impl Stores {
             toasts: RwSignal::new(Vec::new()),
             open_conversation: RwSignal::new(None),
             pending: StoredValue::new_local(Vec::new()),
+            throttles: StoredValue::new_local([Throttle::default(); 3]),
+            counted: StoredValue::new_local(0),
             scheduled: StoredValue::new_local(false),
             seq: StoredValue::new_local(0),
             window: StoredValue::new_local((0.0, 0)),
@@ -128,16 +148,22 @@ impl Stores {
         if batch.is_empty() {
             return;
         }
-        let n = batch.len() as u64;
         let open = self.open_conversation.get_untracked();
         let mut conv_changed = false;
         let mut dev_changed = false;
         let mut announcements = Vec::new();
         let records: Vec<Arc<Record>> = batch.into_iter().map(Arc::new).collect();
-        self.tree
-            .update_value(|t| records.iter().for_each(|r| t.insert(r)));
+        // The log shows what we sent too; the tree, conversations and devices show what the
+        // broker delivered (a message we publish to a topic we subscribe to comes back).
         self.log
             .update_value(|l| records.iter().for_each(|r| l.push(r.clone())));
+        let records: Vec<Arc<Record>> = records
+            .into_iter()
+            .filter(|r| r.direction == Direction::In)
+            .collect();
+        let n = records.len() as u64;
+        self.tree
+            .update_value(|t| records.iter().for_each(|r| t.insert(r)));
         self.conversations.update_value(|c| {
             let before = c.total_unread();
             for r in &records {
@@ -156,16 +182,63 @@ impl Stores {
                 dev_changed |= d.ingest(r);
             }
         });
-        self.messages_changed.notify();
+        self.counted.update_value(|c| *c += n);
+        self.notify_soon(0);
         if conv_changed {
-            self.conversations_changed.notify();
+            self.notify_soon(1);
         }
         if dev_changed {
-            self.devices_changed.notify();
+            self.notify_soon(2);
         }
-        self.received.update(|t| *t += n);
         self.count_rate(n);
         self.announce_all(announcements);
+    }
+
+    fn trigger(&self, which: usize) -> Trigger {
+        match which {
+            0 => self.messages_changed,
+            1 => self.conversations_changed,
+            _ => self.devices_changed,
+        }
+    }
+
+    /// Fires change signal `which` now if its interval has passed, else once when it has.
+    fn notify_soon(&self, which: usize) {
+        let now = js_sys::Date::now();
+        let interval = VIEW_INTERVAL_MS.get(which).copied().unwrap_or(0.0);
+        let mut fire = false;
+        let mut defer = None;
+        self.throttles.update_value(|t| {
+            let Some(t) = t.get_mut(which) else { return };
+            let wait = t.last + interval - now;
+            if wait <= 0.0 {
+                t.last = now;
+                fire = true;
+            } else if !t.deferred {
+                t.deferred = true;
+                defer = Some(wait);
+            }
+        });
+        if fire {
+            self.trigger(which).notify();
+            if which == 0 {
+                self.received.set(self.counted.get_value());
+            }
+        }
+        if let Some(wait) = defer {
+            let this = *self;
+            set_timeout(
+                move || {
+                    this.throttles.update_value(|t| {
+                        if let Some(t) = t.get_mut(which) {
+                            t.deferred = false;
+                        }
+                    });
+                    this.notify_soon(which);
+                },
+                Duration::from_millis(wait.ceil() as u64),
+            );
+        }
     }
 
     fn count_rate(&self, n: u64) {

@@ -13,7 +13,7 @@ import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-const require = createRequire(path.join(process.env.NODE_PATH || "target/tools/node_modules", "x.js"));
+const require = createRequire(path.resolve(process.env.NODE_PATH || "target/tools/node_modules", "x.js"));
 const { chromium } = require("playwright-core");
 
 const APP = process.env.APP_URL;
@@ -131,7 +131,13 @@ test("subscribe and see a published message in the log and the tree", async (pag
   await page.click(tid("sub-add"));
   await until("the subscription to be granted", async () => (await page.textContent(tid("sub-list"))).includes("QoS 1"));
   await publish(`e2e/${runId}/greeting`, "hello from the command line");
-  await page.waitForSelector(`[data-topic="e2e/${runId}"]`);
+  // The tree shows top levels first; opening one shows its children.
+  await page.click('[data-topic="e2e"] .tree-name');
+  await page.click(`[data-topic="e2e/${runId}"] .tree-name`);
+  await page.click(`[data-topic="e2e/${runId}/greeting"] .tree-name`);
+  await until("the topic's payload", async () =>
+    (await page.textContent(tid("payload-body"))).includes("hello from the command line"),
+  );
   await page.click(tid("tab-log"));
   await until("the log to show the message", async () =>
     (await page.textContent(tid("message-log"))).includes("hello from the command line"),

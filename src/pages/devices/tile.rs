@@ -59,23 +59,40 @@ pub fn DeviceTile(
                 {move || snapshot.with(|s| s.as_ref().map(|s| ago(s.2, now.get())).unwrap_or_default())}
             </p>
             <dl class="tile-values">
-                {move || {
-                    snapshot
-                        .with(|s| s.as_ref().map(|s| s.3.clone()).unwrap_or_default())
-                        .into_iter()
-                        .map(|(k, v, series)| {
-                            let has_series = series.len() > 1;
-                            let label = format!("{k} trend");
-                            view! {
-                                <div class="tile-value">
-                                    <dt>{k}</dt>
-                                    <dd class="mono">{v}</dd>
-                                    {has_series.then(|| view! { <Sparkline values=series label=label /> })}
-                                </div>
-                            }
+                // Keyed by field: an update changes text and sparkline points, not the DOM's shape.
+                <For
+                    each=move || {
+                        snapshot.with(|s| {
+                            s.as_ref()
+                                .map(|s| s.3.iter().map(|(k, _, _)| k.clone()).collect::<Vec<_>>())
+                                .unwrap_or_default()
                         })
-                        .collect_view()
-                }}
+                    }
+                    key=|k| k.clone()
+                    children=move |k| {
+                        let field = move |k: &str| {
+                            snapshot.with(|s| {
+                                s.as_ref().and_then(|s| s.3.iter().find(|(n, _, _)| n == k).cloned())
+                            })
+                        };
+                        let k1 = k.clone();
+                        let k2 = k.clone();
+                        let k3 = k.clone();
+                        let value = move || field(&k1).map(|f| f.1).unwrap_or_default();
+                        let series = Signal::derive(move || field(&k2).map(|f| f.2).unwrap_or_default());
+                        let has_series = move || field(&k3).is_some_and(|f| f.2.len() > 1);
+                        let label = format!("{k} trend");
+                        view! {
+                            <div class="tile-value">
+                                <dt>{k.clone()}</dt>
+                                <dd class="mono">{value}</dd>
+                                <Show when=has_series>
+                                    <Sparkline values=series label=label.clone() />
+                                </Show>
+                            </div>
+                        }
+                    }
+                />
             </dl>
         </a>
     }
