@@ -36,11 +36,16 @@ enum Command {
 
 /// Runs a networked command on a tokio runtime.
 fn run_async<F: std::future::Future<Output = Result<(), String>>>(f: F) -> Result<(), String> {
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?
-        .block_on(f)
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let result = runtime.block_on(f);
+    // Not a plain drop: that waits for blocking tasks, and tokio reads stdin on one that
+    // stays blocked until the next line, which may never come (Ctrl-C on `pub -l`). Every
+    // command has finished its network work (DISCONNECT written) before it returns.
+    runtime.shutdown_background();
+    result
 }
 
 fn main() -> ExitCode {

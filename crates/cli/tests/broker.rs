@@ -4,9 +4,10 @@
 //! overlapping subscriptions, `$` topics, unsubscribe, shared subscriptions, no-local, retain
 //! handling, subscription identifiers, request/response and a 1 MiB payload.
 //!
-//! `sub` has no option to unsubscribe, and a command connection never both subscribes and
-//! publishes: unsubscribing, and no-local on one connection, drive the session directly over
-//! a socket (module `direct`), with `switchboard pub` as the other client.
+//! A command connection never both subscribes and publishes: unsubscribing on a live
+//! connection, and no-local on one connection, drive the session directly over a socket
+//! (module `direct`), with `switchboard pub` as the other client. `sub -U` (unsubscribe at
+//! start) is tested with a persistent session, its use.
 //!
 //! Every test uses topics and client identifiers of its own (`unique`), so the tests run in
 //! parallel on one broker. Waits are bounded and wait for output lines, not for time: a
@@ -893,6 +894,70 @@ fn unsubscribe_stops_delivery() {
             "[{}] a message arrived after UNSUBACK: {before:?}",
             t.label
         );
+    }
+}
+
+#[test]
+fn sub_unsubscribe_option_drops_a_subscription_the_session_kept() {
+    let broker = shared_broker();
+    for t in targets(&broker) {
+        let base = format!("sbt/{}/unsub-option", unique(&t.label));
+        let (old, new, never) = (
+            format!("{base}/old"),
+            format!("{base}/new"),
+            format!("{base}/never"),
+        );
+        let id = unique("unsub-option");
+        let with = |filters: &[&str]| {
+            let mut args = vec!["-q", "1", "-c", "-i", &id, "-v"];
+            args.extend_from_slice(filters);
+            args.into_iter().map(String::from).collect::<Vec<_>>()
+        };
+        let start = |label: &str, args: &[String]| {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            subscribe(&t, label, &args)
+        };
+
+        // A persistent session subscribed to `old`.
+        let mut sub = start("first run", &with(&["-t", &old]));
+        await_subscribed(&mut sub, &t, &old);
+        interrupt(&mut sub);
+
+        // Back without -U: the session still delivers `old`.
+        let mut sub = start("second run", &with(&["-t", &new]));
+        await_subscribed(&mut sub, &t, &new);
+        publish(&t, &old, &["-q", "1", "-m", "kept"]);
+        sub.expect_line("a message on the kept subscription", WAIT, |l| {
+            l == format!("{old} kept")
+        });
+        interrupt(&mut sub);
+
+        // Back with -U old (and, in 5.0, a filter it never had): `old` is gone. A message
+        // on `old` published before the marker would have come before it.
+        let mut sub = start("third run", &with(&["-t", &new, "-U", &old, "-U", &never]));
+        await_subscribed(&mut sub, &t, &new);
+        publish(&t, &old, &["-q", "1", "-m", "after"]);
+        publish(&t, &new, &["-q", "1", "-m", "marker"]);
+        sub.expect_line("the marker", WAIT, |l| l == format!("{new} marker"));
+        assert!(
+            !sub.history
+                .iter()
+                .any(|l| l.starts_with(&format!("{old} "))),
+            "[{}] a message on the unsubscribed filter arrived: {:?}",
+            t.label,
+            sub.history
+        );
+        interrupt(&mut sub);
+        if t.v5() {
+            sub.drain();
+            let stderr = sub.stderr();
+            assert!(
+                stderr.contains(&format!("warning: unsubscribe {never}: 0x11")),
+                "[{}] no warning for a filter without a subscription: {stderr:?}",
+                t.label
+            );
+        }
+        end_session(&t, &id);
     }
 }
 

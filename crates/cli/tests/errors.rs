@@ -1,5 +1,6 @@
 //! Exit codes and error messages of `switchboard pub` and `sub`: a bad URL, a refused
-//! connection, bad credentials (against a private mosquitto with a password file), an invalid
+//! connection, bad credentials (against a private mosquitto with a password file), a malformed
+//! CONNACK or none at all (from a scripted TCP peer: no real broker sends those), an invalid
 //! topic, MQTT 5.0 options on 3.1.1. Each must exit 1 at once with one line on stderr, never a
 //! panic; good credentials must work.
 // Tests fail loudly by design: unwrap, expect, indexing and panics are how they report.
@@ -81,6 +82,76 @@ fn a_refused_connection_exits_1_at_once() {
                 ],
                 &["cannot connect to", "refused"],
             );
+        }
+    }
+}
+
+/// A peer that answers every connection by reading the CONNECT and writing `reply` (then
+/// closing), for `connections` connections.
+fn scripted_peer(reply: &'static [u8], connections: usize) -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let peer = std::thread::spawn(move || {
+        for _ in 0..connections {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut connect = [0u8; 256];
+            let _ = stream.read(&mut connect);
+            let _ = stream.write_all(reply);
+            let _ = stream.flush();
+            // Let the client read the reply before the connection closes.
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (port, peer)
+}
+
+#[test]
+fn a_malformed_connack_or_none_exits_1_at_once() {
+    for (reply, version, needles) in [
+        // Return code 9 does not exist.
+        (
+            &[0x20, 0x02, 0x00, 0x09][..],
+            "311",
+            &["protocol error", "0x09"][..],
+        ),
+        // Reserved flag bits set.
+        (
+            &[0x20, 0x02, 0x02, 0x00][..],
+            "311",
+            &["protocol error"][..],
+        ),
+        // A Remaining Length too short for the 5.0 properties.
+        (
+            &[0x20, 0x03, 0x00, 0x00, 0x05][..],
+            "5",
+            &["protocol error"][..],
+        ),
+        // A PUBLISH instead of CONNACK.
+        (
+            &[0x30, 0x05, 0x00, 0x01, 0x61, 0x68, 0x69][..],
+            "311",
+            &["protocol error", "CONNACK"][..],
+        ),
+        // Nothing: the connection closes.
+        (
+            &[][..],
+            "311",
+            &["closed the connection before CONNACK"][..],
+        ),
+    ] {
+        for cmd in ["pub", "sub"] {
+            let (port, peer) = scripted_peer(reply, 1);
+            let url = format!("mqtt://127.0.0.1:{port}");
+            let what = if cmd == "pub" { "-m" } else { "-q" };
+            let value = if cmd == "pub" { "x" } else { "1" };
+            fails_with(
+                &[cmd, "-L", &url, "-V", version, "-t", "a/b", what, value],
+                needles,
+            );
+            peer.join().unwrap();
         }
     }
 }

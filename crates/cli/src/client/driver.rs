@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::time::Duration;
 use switchboard_mqtt::codec::{
-    PacketId, PacketType, Properties, Protocol, Publish, ReasonCode, Subscription,
+    ByteStr, PacketId, PacketType, Properties, Protocol, Publish, ReasonCode, Subscription,
 };
 use switchboard_mqtt::session::{DisconnectReason, Event, Instant, Options, Session, SessionError};
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +25,8 @@ pub(crate) struct Config {
     pub(crate) reconnect: bool,
     /// Delays between attempts.
     pub(crate) backoff: Backoff,
+    /// TLS settings for `mqtts://` and `wss://`.
+    pub(crate) tls: std::sync::Arc<rustls::ClientConfig>,
 }
 
 /// What the client reports besides session events.
@@ -73,6 +75,11 @@ enum Command {
         Properties,
         oneshot::Sender<Result<PacketId, SessionError>>,
     ),
+    Unsubscribe(
+        Vec<ByteStr>,
+        Properties,
+        oneshot::Sender<Result<PacketId, SessionError>>,
+    ),
     Disconnect(ReasonCode, Option<u32>, oneshot::Sender<()>),
     Abort,
 }
@@ -103,6 +110,25 @@ impl Client {
         self.ask(|tx| Command::Publish(publish, tx)).await
     }
 
+    /// Hands a message over at once and returns what [`Client::publish`] would resolve to,
+    /// to await later: a caller with many messages keeps several on their way, and the
+    /// client then takes them in batches, many to one socket write.
+    pub(crate) fn publish_pipelined(
+        &self,
+        publish: Publish,
+    ) -> impl std::future::Future<Output = Result<Option<PacketId>, ClientError>> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self.commands.send(Command::Publish(publish, tx)).is_ok();
+        async move {
+            if !sent {
+                return Err(ClientError::Stopped);
+            }
+            rx.await
+                .map_err(|_| ClientError::Stopped)?
+                .map_err(ClientError::Session)
+        }
+    }
+
     /// Subscribes; resolves with the packet identifier the SUBACK event will carry.
     pub(crate) async fn subscribe(
         &self,
@@ -110,6 +136,16 @@ impl Client {
         properties: Properties,
     ) -> Result<PacketId, ClientError> {
         self.ask(|tx| Command::Subscribe(subscriptions, properties, tx))
+            .await
+    }
+
+    /// Unsubscribes; resolves with the packet identifier the UNSUBACK event will carry.
+    pub(crate) async fn unsubscribe(
+        &self,
+        filters: Vec<ByteStr>,
+        properties: Properties,
+    ) -> Result<PacketId, ClientError> {
+        self.ask(|tx| Command::Unsubscribe(filters, properties, tx))
             .await
     }
 
@@ -220,7 +256,7 @@ pub(crate) async fn connect(
 ) -> Result<(Client, mpsc::UnboundedReceiver<Notice>), String> {
     let mut session = Session::new(config.options.clone());
     let timeout = config.options.connect_timeout;
-    let (reader, writer) = tokio::time::timeout(timeout, transport::open(&config.url))
+    let (reader, writer) = tokio::time::timeout(timeout, transport::open(&config.url, &config.tls))
         .await
         .map_err(|_| format!("cannot connect to {}: timed out", config.url))?
         .map_err(|e| format!("cannot connect to {}: {e}", config.url))?;
@@ -295,6 +331,9 @@ fn flush(session: &mut Session, conn: &Conn) {
     let _ = conn.out.send(batch.freeze());
 }
 
+/// The most commands taken per wakeup.
+const COMMAND_BATCH: usize = 256;
+
 struct Runner {
     session: Session,
     conn: Option<Conn>,
@@ -347,7 +386,7 @@ impl Runner {
                 if !self.wait_offline(delay).await {
                     return;
                 }
-                match transport::open(&self.config.url).await {
+                match transport::open(&self.config.url, &self.config.tls).await {
                     Ok((reader, writer)) => {
                         self.rx.clear();
                         self.conn = Some(Conn::new(reader, writer));
@@ -369,7 +408,17 @@ impl Runner {
                 },
                 _ = &mut conn.writer => lost = true,
                 cmd = self.commands.recv() => match cmd {
-                    Some(cmd) => self.command(cmd),
+                    Some(cmd) => {
+                        self.command(cmd);
+                        // Whatever else is waiting goes in the same wakeup and, below, the
+                        // same socket write; bounded, so reads are not kept waiting.
+                        for _ in 1..COMMAND_BATCH {
+                            match self.commands.try_recv() {
+                                Ok(cmd) => self.command(cmd),
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     None => self.session.disconnect(ReasonCode::SUCCESS, None, Instant::now()),
                 },
                 _ = sleep_until(deadline) => self.session.handle_timeout(Instant::now()),
@@ -426,6 +475,9 @@ impl Runner {
             }
             Command::Subscribe(subs, props, reply) => {
                 let _ = reply.send(self.session.subscribe_with(subs, props, now));
+            }
+            Command::Unsubscribe(filters, props, reply) => {
+                let _ = reply.send(self.session.unsubscribe_with(filters, props, now));
             }
             Command::Abort => {
                 // Closing the socket without DISCONNECT: the writer task shuts it down.

@@ -7,4 +7,5 @@ mod url;
 
 pub(crate) use backoff::Backoff;
 pub(crate) use driver::{connect, describe, Client, Config, Notice};
+pub(crate) use transport::{default_tls, tls_trusting};
 pub(crate) use url::BrokerUrl;

@@ -6,6 +6,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::io;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
@@ -40,35 +41,64 @@ fn other(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-fn tls_config() -> Arc<rustls::ClientConfig> {
+/// A TLS configuration trusting `roots`.
+fn tls_config_with(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    Arc::new(config.unwrap_or_else(|_| {
+        // The ring provider supports the safe defaults; this branch is unreachable in
+        // practice, and a config without roots fails every handshake cleanly.
+        rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    }))
+}
+
+/// The TLS configuration of `mqtts://` and `wss://`: the web's root certificates.
+pub(crate) fn default_tls() -> Arc<rustls::ClientConfig> {
     static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let roots = rustls::RootCertStore {
+            tls_config_with(rustls::RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            };
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .map(|b| b.with_root_certificates(roots).with_no_client_auth());
-            Arc::new(config.unwrap_or_else(|_| {
-                // The ring provider supports the safe defaults; this branch is unreachable in
-                // practice, and a config without roots fails every handshake cleanly.
-                rustls::ClientConfig::builder()
-                    .with_root_certificates(rustls::RootCertStore::empty())
-                    .with_no_client_auth()
-            }))
+            })
         })
         .clone()
 }
 
-/// Connects to `url` and returns the two halves.
-pub(crate) async fn open(url: &BrokerUrl) -> io::Result<(Reader, Writer)> {
+/// A TLS configuration trusting only the CA certificates in the PEM file `path` (a private
+/// CA, as mosquitto_pub's `--cafile`).
+pub(crate) fn tls_trusting(path: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let what = |e: &dyn std::fmt::Display| {
+        format!("cannot read CA certificates from {}: {e}", path.display())
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(path).map_err(|e| what(&e))? {
+        roots
+            .add(cert.map_err(|e| what(&e))?)
+            .map_err(|e| what(&e))?;
+    }
+    if roots.is_empty() {
+        return Err(what(&"no certificate in it"));
+    }
+    Ok(tls_config_with(roots))
+}
+
+/// Connects to `url` (over TLS with `tls` for `mqtts://` and `wss://`) and returns the two
+/// halves.
+pub(crate) async fn open(
+    url: &BrokerUrl,
+    tls: &Arc<rustls::ClientConfig>,
+) -> io::Result<(Reader, Writer)> {
     let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
     tcp.set_nodelay(true)?;
     let io: Box<dyn Io> = if url.scheme.is_tls() {
         let name = rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(other)?;
-        let tls = tokio_rustls::TlsConnector::from(tls_config())
+        let tls = tokio_rustls::TlsConnector::from(tls.clone())
             .connect(name, tcp)
             .await?;
         Box::new(tls)

@@ -1,13 +1,15 @@
 //! `switchboard bench`: messages through a broker from publishers to subscribers, measuring
 //! throughput and end-to-end latency. Bounded: every client sends a fixed count.
 
-use super::connection::{parse_qos, ConnectArgs};
+use super::connection::{parse_positive_seconds, parse_qos, ConnectArgs};
 use crate::client::{Client, Notice};
 use bytes::{BufMut, Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use switchboard_mqtt::codec::{ByteStr, Properties, Publish, QoS, ReasonCode, Subscription};
 use switchboard_mqtt::session::Event;
+use tokio::sync::watch;
 
 /// Arguments of `switchboard bench`.
 #[derive(Debug, clap::Args)]
@@ -15,6 +17,12 @@ use switchboard_mqtt::session::Event;
 Each of N publishers sends M messages to its own topic; N subscribers (one per topic)
 receive them. Throughput counts received messages from the first send to the last receive;
 latency is send-to-receive per message (the payload carries the send time).
+
+A publisher keeps at most --window messages on their way to its subscriber: a broker acknowledges
+a QoS 1 message when it takes it, not when it delivers it, and drops what exceeds its queue
+for a slow subscriber (mosquitto: 1,000 messages by default). On MQTT 3.1.1, where the broker
+announces no Receive Maximum, the window is also how many QoS 1 messages go unacknowledged at
+once; QoS 2 stays at 20, mosquitto's limit.
 
 Example:
   switchboard bench -L mqtt://127.0.0.1:1883 --clients 4 --messages 20000 --size 64 -q 1")]
@@ -34,13 +42,17 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "B", default_value_t = 64, value_parser = clap::value_parser!(u32).range(16..=16_777_216))]
     size: u32,
 
+    /// Most messages per pair published and not yet received (by sequence number).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    window: u32,
+
     /// QoS of publishes and subscriptions.
     #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos)]
     qos: QoS,
 
     /// Give up waiting after this many seconds without a message.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
-    idle_timeout: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = parse_positive_seconds)]
+    idle_timeout: Duration,
 
     /// Print the result as one JSON object instead of a table.
     #[arg(long)]
@@ -60,6 +72,7 @@ async fn subscriber(
     expect: u64,
     epoch: Instant,
     idle: Duration,
+    progress: watch::Sender<u64>,
 ) -> Received {
     let mut r = Received {
         count: 0,
@@ -75,11 +88,24 @@ async fn subscriber(
                     .first_chunk::<8>()
                     .map(|b| u64::from_be_bytes(*b))
                     .unwrap_or(0);
+                let seq = publish
+                    .payload
+                    .get(8..16)
+                    .and_then(|b| b.first_chunk::<8>())
+                    .map(|b| u64::from_be_bytes(*b))
+                    .unwrap_or(0);
                 let at = now.duration_since(epoch).as_nanos() as u64;
                 r.latencies_us
                     .push((at.saturating_sub(sent) / 1000).min(u64::from(u32::MAX)) as u32);
                 r.count += 1;
                 r.last = Some(now);
+                // The publisher's pace: how far the messages got, not how many (QoS 0 ones may
+                // be lost, and must not stall it).
+                progress.send_if_modified(|reached| {
+                    let changed = seq + 1 > *reached;
+                    *reached = (*reached).max(seq + 1);
+                    changed
+                });
             }
             Ok(Some(_)) => {}
             Ok(None) | Err(_) => break,
@@ -89,39 +115,73 @@ async fn subscriber(
     r
 }
 
-async fn publisher(
-    client: Client,
-    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
+/// What a publisher sends, and how far ahead of its subscriber it may get.
+struct Load {
     topic: ByteStr,
     count: u64,
     size: usize,
     qos: QoS,
+    window: u64,
+}
+
+async fn publisher(
+    client: Client,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
+    load: Load,
+    mut received: watch::Receiver<u64>,
     epoch: Instant,
 ) -> Result<(), String> {
+    let Load {
+        topic,
+        count,
+        size,
+        qos,
+        window,
+    } = load;
     let mut template = Publish::new(topic, Bytes::new());
     template.qos = qos;
     let filler = vec![b'x'; size.saturating_sub(16)];
     let mut acked = 0u64;
     let mut buf = BytesMut::with_capacity(size * 64);
+    // Messages handed to the client whose acceptance is not yet awaited: the client takes
+    // them in batches (like MQTT.js, which is handed every message at once).
+    let mut pipeline = VecDeque::with_capacity(PIPELINE);
     for seq in 0..count {
+        if seq >= window && seq - window >= *received.borrow() {
+            // Err: the subscriber has given up (idle timeout); publish the rest unpaced.
+            let _ = received.wait_for(|r| seq - window < *r).await;
+        }
         buf.reserve(size);
         buf.put_u64(Instant::now().duration_since(epoch).as_nanos() as u64);
         buf.put_u64(seq);
         buf.put_slice(&filler);
         let mut p = template.clone();
         p.payload = buf.split().freeze();
-        if client
-            .publish(p)
-            .await
-            .map_err(|e| format!("publish failed: {e}"))?
-            .is_none()
-        {
-            acked += 1;
+        pipeline.push_back(client.publish_pipelined(p));
+        if pipeline.len() >= PIPELINE {
+            if let Some(accepted) = pipeline.pop_front() {
+                if accepted
+                    .await
+                    .map_err(|e| format!("publish failed: {e}"))?
+                    .is_none()
+                {
+                    acked += 1;
+                }
+            }
         }
         while let Ok(n) = notices.try_recv() {
             if let Notice::Event(Event::Published { .. }) = n {
                 acked += 1;
             }
+        }
+    }
+    for accepted in pipeline {
+        if accepted
+            .await
+            .map_err(|e| format!("publish failed: {e}"))?
+            .is_none()
+        {
+            acked += 1;
         }
     }
     // QoS 1/2: wait for the last acknowledgements so the connection is not cut under them.
@@ -136,6 +196,9 @@ async fn publisher(
     Ok(())
 }
 
+/// How many messages a publisher keeps handed over but not yet accepted.
+const PIPELINE: usize = 64;
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -146,12 +209,9 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 /// Runs `switchboard bench`.
 pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
-    if !(args.idle_timeout.is_finite() && args.idle_timeout > 0.0) {
-        return Err("--idle-timeout must be a positive number of seconds".to_string());
-    }
     let run_id = format!("{:x}", std::process::id());
     let epoch = Instant::now();
-    let idle = Duration::from_secs_f64(args.idle_timeout);
+    let idle = args.idle_timeout;
     let mut subscribers = Vec::new();
     for i in 0..args.clients {
         let mut conn = args.conn.clone();
@@ -190,27 +250,32 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
         let mut config = conn.config("bench", false, None)?;
         config.reconnect = false;
         config.options.queue_limit = 100_000;
+        if args.qos == QoS::AtLeastOnce {
+            config.options.send_maximum_v3 = u16::try_from(args.window).unwrap_or(u16::MAX);
+        }
         publishers.push(crate::client::connect(config).await?);
     }
     let start = Instant::now();
+    let (progress, received): (Vec<_>, Vec<_>) =
+        (0..args.clients).map(|_| watch::channel(0u64)).unzip();
     let sub_tasks: Vec<_> = subscribers
         .into_iter()
-        .map(|(c, n)| tokio::spawn(subscriber(c, n, args.messages, epoch, idle)))
+        .zip(progress)
+        .map(|((c, n), p)| tokio::spawn(subscriber(c, n, args.messages, epoch, idle, p)))
         .collect();
     let pub_tasks: Vec<_> = publishers
         .into_iter()
+        .zip(received)
         .enumerate()
-        .map(|(i, (c, n))| {
-            let topic = ByteStr::from(format!("switchboard/bench/{run_id}/{i}"));
-            tokio::spawn(publisher(
-                c,
-                n,
-                topic,
-                args.messages,
-                args.size as usize,
-                args.qos,
-                epoch,
-            ))
+        .map(|(i, ((c, n), received))| {
+            let load = Load {
+                topic: ByteStr::from(format!("switchboard/bench/{run_id}/{i}")),
+                count: args.messages,
+                size: args.size as usize,
+                qos: args.qos,
+                window: u64::from(args.window),
+            };
+            tokio::spawn(publisher(c, n, load, received, epoch))
         })
         .collect();
     for t in pub_tasks {
@@ -245,7 +310,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
             serde_json::json!({
                 "client": "switchboard", "url": args.conn.url, "clients": args.clients,
                 "messages": sent, "received": received, "lost": sent.saturating_sub(received),
-                "size": args.size, "qos": args.qos as u8, "seconds": secs,
+                "size": args.size, "qos": args.qos as u8, "window": args.window, "seconds": secs,
                 "msgs_per_s": rate, "mb_per_s": mbps,
                 "latency_ms": {"p50": p50, "p99": p99, "max": max},
             })
@@ -253,13 +318,14 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
     } else {
         writeln!(
             out,
-            "switchboard bench: {} pair(s), {} msgs of {} B at QoS {} via {}\n\
+            "switchboard bench: {} pair(s), {} msgs of {} B at QoS {} (window {}) via {}\n\
              {:>10} {:>10} {:>8} {:>9} {:>12} {:>9} {:>10} {:>10} {:>10}\n\
              {:>10} {:>10} {:>8} {:>9.3} {:>12.0} {:>9.2} {:>10.3} {:>10.3} {:>10.3}",
             args.clients,
             sent,
             args.size,
             args.qos as u8,
+            args.window,
             args.conn.url,
             "sent",
             "received",

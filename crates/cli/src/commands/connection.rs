@@ -1,7 +1,7 @@
 //! Connection options shared by `pub`, `sub`, `sim` and `bench`, mosquitto-style.
 
 use super::properties::{self, CliProperties, Target};
-use crate::client::{Backoff, BrokerUrl, Client, Config, Notice};
+use crate::client::{default_tls, tls_trusting, Backoff, BrokerUrl, Client, Config, Notice};
 use bytes::Bytes;
 use std::time::Duration;
 use switchboard_mqtt::codec::{ByteStr, Property, Protocol, QoS, Will};
@@ -67,6 +67,11 @@ pub(crate) struct ConnectArgs {
     #[arg(short = 'D', long = "property", value_names = ["COMMAND", "NAME", "VALUE"], num_args = 3..=4, action = clap::ArgAction::Append)]
     pub(crate) properties: Vec<String>,
 
+    /// Trust the CA certificates in this PEM file for mqtts:// and wss:// instead of the
+    /// web's root certificates (a private CA, a self-signed broker).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cafile: Option<std::path::PathBuf>,
+
     /// Do not reconnect when a connection that was up is lost.
     #[arg(long)]
     pub(crate) no_reconnect: bool,
@@ -80,6 +85,31 @@ pub(crate) fn parse_qos(s: &str) -> Result<QoS, String> {
         "2" => Ok(QoS::ExactlyOnce),
         _ => Err("QoS must be 0, 1 or 2".to_string()),
     }
+}
+
+/// The longest time argument taken: far beyond any use, and small enough that adding it to
+/// the clock cannot overflow (which would panic).
+const MAX_SECONDS: f64 = u32::MAX as f64;
+
+/// Parses a number of seconds, 0 or more (fractions allowed).
+pub(crate) fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(0.0..=MAX_SECONDS).contains(&v) {
+        return Err(format!("seconds must be between 0 and {MAX_SECONDS}"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+/// Parses a number of seconds above 0.
+pub(crate) fn parse_positive_seconds(s: &str) -> Result<Duration, String> {
+    let d = parse_seconds(s)?;
+    if d.is_zero() {
+        return Err("seconds must be above 0".to_string());
+    }
+    Ok(d)
 }
 
 /// A client identifier unlikely to collide: the prefix, the process id and the clock.
@@ -163,11 +193,16 @@ impl ConnectArgs {
                 properties: props.for_target(Target::Will).cloned().collect(),
             });
         }
+        let tls = match &self.cafile {
+            Some(path) => tls_trusting(path)?,
+            None => default_tls(),
+        };
         Ok(Config {
             url,
             options: o,
             reconnect: !self.no_reconnect,
             backoff: Backoff::default(),
+            tls,
         })
     }
 

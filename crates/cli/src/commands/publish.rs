@@ -1,12 +1,14 @@
 //! `switchboard pub`: publish one message, a repeated one, a file, stdin, or stdin line by
 //! line — surviving broker restarts without losing (QoS 1/2) or duplicating (QoS 2) anything.
 
-use super::connection::{parse_qos, report_reconnect, ConnectArgs};
+use super::connection::{parse_qos, parse_seconds, report_reconnect, stop_requested, ConnectArgs};
 use super::properties::Target;
 use crate::client::{describe, Client, Notice};
 use bytes::Bytes;
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::time::Duration;
 use switchboard_mqtt::codec::{ByteStr, PacketType, Publish, QoS, ReasonCode};
 use switchboard_mqtt::session::{DisconnectReason, Event};
@@ -21,7 +23,10 @@ Examples:
   switchboard pub -L ws://127.0.0.1:9001 -V 5 -t chat/lobby -m hi -D publish user-property from cli
   tail -f log | switchboard pub -t logs/app -l -q 2 -c -i logger
 
-With -l, lines read while the broker is away are queued and delivered once it is back.")]
+With -l, lines read while the broker is away are queued and delivered once it is back.
+Ctrl-C (or SIGTERM) stops reading, gives the broker up to 10 s to acknowledge the QoS 1/2
+messages already sent (a second Ctrl-C leaves at once), then disconnects; the exit code is 0
+only if every one was acknowledged.")]
 pub(crate) struct PubArgs {
     #[command(flatten)]
     conn: ConnectArgs,
@@ -72,13 +77,15 @@ pub(crate) struct PubArgs {
     repeat: u32,
 
     /// Seconds between repeats.
-    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
-    repeat_delay: f64,
+    #[arg(long, value_name = "SECONDS", default_value = "0", value_parser = parse_seconds)]
+    repeat_delay: Duration,
 }
 
 /// Tracks acknowledgements and what the connection does while we publish.
 struct Progress {
     outstanding: BTreeSet<u16>,
+    /// Messages a stop request left waiting for room in the client's queue.
+    abandoned: usize,
     failures: Vec<String>,
     protocol: switchboard_mqtt::codec::Protocol,
     reconnect: bool,
@@ -127,21 +134,207 @@ impl Progress {
     }
 }
 
-async fn send(
-    client: &Client,
-    template: &Publish,
-    payload: Bytes,
-    progress: &mut Progress,
-) -> Result<(), String> {
-    let mut p = template.clone();
-    p.payload = payload;
-    match client.publish(p).await {
-        Ok(Some(id)) => {
-            progress.outstanding.insert(id.get());
-            Ok(())
+/// How long a stop request (Ctrl-C, SIGTERM) gives the broker to acknowledge the QoS 1/2
+/// messages already handed to the session: long enough for a broker that is up, or coming
+/// back, to answer; short enough that a stop still stops when it is gone for good.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// Stop requests. The first one ends the input and starts the grace period; a second one, or
+/// the end of the grace period, ends the waiting too.
+struct Stop {
+    signal: Pin<Box<dyn Future<Output = ()> + Send>>,
+    requested: bool,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Stop {
+    fn new() -> Stop {
+        Stop {
+            signal: Box::pin(stop_requested()),
+            requested: false,
+            deadline: None,
         }
-        Ok(None) => Ok(()),
-        Err(e) => Err(format!("cannot publish: {e}")),
+    }
+
+    /// Resolves at the next stop request (false: stop reading input) or once waiting is over
+    /// (true: leave now). Cancel-safe: it changes state only when it resolves.
+    async fn next(&mut self) -> bool {
+        let deadline = self.deadline;
+        tokio::select! {
+            _ = &mut self.signal => {
+                // A fresh handler, so a second Ctrl-C is seen too.
+                self.signal = Box::pin(stop_requested());
+                if self.requested {
+                    return true;
+                }
+                self.requested = true;
+                self.deadline = Some(tokio::time::Instant::now() + STOP_GRACE);
+                false
+            }
+            _ = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            } => true,
+        }
+    }
+}
+
+/// A connected publisher: the client, what it reports, and the stop requests.
+struct Publisher {
+    client: Client,
+    notices: mpsc::UnboundedReceiver<Notice>,
+    template: Publish,
+    progress: Progress,
+    stop: Stop,
+}
+
+/// Whether to go on after a step.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    /// Go on with the input.
+    Next,
+    /// A stop was requested: no more input; wait for acknowledgements.
+    Finish,
+    /// Stop waiting: disconnect now.
+    Leave,
+}
+
+impl Publisher {
+    /// Hands one message to the client. A first stop request while the client waits for room
+    /// in its queue does not take the message back: it is sent and awaited like the others.
+    async fn send(&mut self, payload: Bytes) -> Result<Flow, String> {
+        let mut p = self.template.clone();
+        p.payload = payload;
+        let publish = self.client.publish(p);
+        tokio::pin!(publish);
+        let accepted = loop {
+            tokio::select! {
+                r = &mut publish => break r,
+                leave = self.stop.next() => if leave {
+                    self.progress.abandoned += 1;
+                    return Ok(Flow::Leave);
+                },
+            }
+        };
+        match accepted {
+            Ok(Some(id)) => {
+                self.progress.outstanding.insert(id.get());
+            }
+            Ok(None) => {}
+            Err(e) => return Err(format!("cannot publish: {e}")),
+        }
+        Ok(self.flow())
+    }
+
+    fn flow(&self) -> Flow {
+        if self.stop.requested {
+            Flow::Finish
+        } else {
+            Flow::Next
+        }
+    }
+
+    /// Waits `pause`, handling notices meanwhile.
+    async fn pause(&mut self, pause: Duration) -> Result<Flow, String> {
+        let pause = tokio::time::sleep(pause);
+        tokio::pin!(pause);
+        loop {
+            tokio::select! {
+                _ = &mut pause => return Ok(Flow::Next),
+                Some(n) = self.notices.recv() => self.progress.notice(n)?,
+                leave = self.stop.next() => return Ok(if leave { Flow::Leave } else { Flow::Finish }),
+            }
+        }
+    }
+
+    /// Publishes `payload` `repeat` times, `delay` apart.
+    async fn repeat(
+        &mut self,
+        payload: Bytes,
+        repeat: u32,
+        delay: Duration,
+    ) -> Result<Flow, String> {
+        for i in 0..repeat {
+            if i > 0 && !delay.is_zero() {
+                let flow = self.pause(delay).await?;
+                if flow != Flow::Next {
+                    return Ok(flow);
+                }
+            }
+            while let Ok(n) = self.notices.try_recv() {
+                self.progress.notice(n)?;
+            }
+            let flow = self.send(payload.clone()).await?;
+            if flow != Flow::Next {
+                return Ok(flow);
+            }
+        }
+        Ok(Flow::Next)
+    }
+
+    /// Publishes stdin line by line until it ends or a stop is requested.
+    async fn lines(&mut self) -> Result<Flow, String> {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            // `next_line` is cancel-safe: a line half read when a notice comes is kept.
+            let line = tokio::select! {
+                line = lines.next_line() => line,
+                Some(n) = self.notices.recv() => {
+                    self.progress.notice(n)?;
+                    continue;
+                }
+                leave = self.stop.next() => return Ok(if leave { Flow::Leave } else { Flow::Finish }),
+            };
+            match line {
+                Ok(Some(line)) => {
+                    let flow = self.send(Bytes::from(line.into_bytes())).await?;
+                    if flow != Flow::Next {
+                        return Ok(flow);
+                    }
+                }
+                Ok(None) => return Ok(Flow::Next),
+                Err(e) => return Err(format!("cannot read stdin: {e}")),
+            }
+        }
+    }
+
+    /// Waits until the broker acknowledged every QoS 1/2 message, or waiting is over.
+    async fn acknowledged(&mut self) -> Result<(), String> {
+        if self.stop.requested {
+            self.say_stopping();
+        }
+        while !self.progress.outstanding.is_empty() {
+            tokio::select! {
+                n = self.notices.recv() => match n {
+                    Some(n) => self.progress.notice(n)?,
+                    None => {
+                        return Err("the client stopped before every message was acknowledged".into())
+                    }
+                },
+                leave = self.stop.next() => {
+                    if leave {
+                        return Ok(());
+                    }
+                    self.say_stopping();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the user why a stop request is not immediate.
+    fn say_stopping(&self) {
+        let n = self.progress.outstanding.len();
+        if n > 0 {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "stopping: waiting up to {}s for the broker to acknowledge {n} message(s); \
+                 Ctrl-C again to leave now",
+                STOP_GRACE.as_secs()
+            );
+        }
     }
 }
 
@@ -149,9 +342,6 @@ async fn send(
 pub(crate) async fn run(args: PubArgs) -> Result<(), String> {
     switchboard_mqtt::topic::validate_name(&args.topic)
         .map_err(|e| format!("invalid topic {:?}: {e}", args.topic))?;
-    if !(args.repeat_delay.is_finite() && args.repeat_delay >= 0.0) {
-        return Err("--repeat-delay must be a number of seconds, 0 or more".to_string());
-    }
     let props = args.conn.cli_properties()?;
     let mut template = Publish::new(ByteStr::from(args.topic.clone()), Bytes::new());
     template.qos = args.qos;
@@ -184,70 +374,47 @@ pub(crate) async fn run(args: PubArgs) -> Result<(), String> {
         .config("switchboard-pub", args.keep_session, args.session_expiry)?;
     let protocol = config.options.protocol;
     let reconnect = config.reconnect;
-    let (client, mut notices) = args.conn.connect(config).await?;
-    let mut progress = Progress {
-        outstanding: BTreeSet::new(),
-        failures: Vec::new(),
-        protocol,
-        reconnect,
+    let (client, notices) = args.conn.connect(config).await?;
+    let mut publisher = Publisher {
+        client,
+        notices,
+        template,
+        progress: Progress {
+            outstanding: BTreeSet::new(),
+            abandoned: 0,
+            failures: Vec::new(),
+            protocol,
+            reconnect,
+        },
+        // Ctrl-C or SIGTERM ends with DISCONNECT (no Will) once what was sent is acknowledged.
+        stop: Stop::new(),
     };
 
-    match single {
+    let flow = match single {
         Some(payload) => {
-            for i in 0..args.repeat {
-                if i > 0 && args.repeat_delay > 0.0 {
-                    let pause = tokio::time::sleep(Duration::from_secs_f64(args.repeat_delay));
-                    tokio::pin!(pause);
-                    loop {
-                        tokio::select! {
-                            _ = &mut pause => break,
-                            Some(n) = notices.recv() => progress.notice(n)?,
-                        }
-                    }
-                }
-                drain(&mut notices, &mut progress)?;
-                send(&client, &template, payload.clone(), &mut progress).await?;
-            }
+            publisher
+                .repeat(payload, args.repeat, args.repeat_delay)
+                .await?
         }
-        None => {
-            let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-            loop {
-                tokio::select! {
-                    line = lines.next_line() => match line {
-                        Ok(Some(line)) => {
-                            send(&client, &template, Bytes::from(line.into_bytes()), &mut progress).await?;
-                        }
-                        Ok(None) => break,
-                        Err(e) => return Err(format!("cannot read stdin: {e}")),
-                    },
-                    Some(n) = notices.recv() => progress.notice(n)?,
-                }
-            }
-        }
+        None => publisher.lines().await?,
+    };
+    if flow != Flow::Leave {
+        publisher.acknowledged().await?;
     }
-
-    // Every QoS 1/2 message is acknowledged before we leave.
-    while !progress.outstanding.is_empty() {
-        match notices.recv().await {
-            Some(n) => progress.notice(n)?,
-            None => return Err("the client stopped before every message was acknowledged".into()),
-        }
-    }
-    client
+    publisher
+        .client
         .disconnect(ReasonCode::SUCCESS, props.disconnect_session_expiry())
         .await;
+    let progress = &publisher.progress;
+    let unacknowledged = progress.outstanding.len() + progress.abandoned;
+    if unacknowledged > 0 {
+        return Err(format!(
+            "stopped with {unacknowledged} QoS {} message(s) not acknowledged by the broker",
+            args.qos as u8
+        ));
+    }
     match progress.failures.len() {
         0 => Ok(()),
         n => Err(format!("{n} message(s) refused by the broker")),
     }
-}
-
-fn drain(
-    notices: &mut mpsc::UnboundedReceiver<Notice>,
-    progress: &mut Progress,
-) -> Result<(), String> {
-    while let Ok(n) = notices.try_recv() {
-        progress.notice(n)?;
-    }
-    Ok(())
 }

@@ -10,7 +10,9 @@
 //! - `chat/{room}`            JSON `{"from","text","ts"}`
 //! - `alerts/{severity}`      JSON `{"device","message","ts"}`, severity info|warning|critical
 
-use super::connection::{report_reconnect, ConnectArgs};
+use super::connection::{
+    parse_positive_seconds, parse_seconds, report_reconnect, stop_requested, ConnectArgs,
+};
 use crate::client::{Client, Notice};
 use bytes::Bytes;
 use std::io::Write;
@@ -45,9 +47,13 @@ pub(crate) struct SimArgs {
     #[arg(long, value_name = "ROOMS", default_value = "lobby,ops")]
     rooms: String,
 
+    /// Mean seconds between chat messages (each pause is 0.4 to 1.6 times it).
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = parse_positive_seconds)]
+    chat_interval: Duration,
+
     /// Stop after SECONDS (default: run until interrupted).
-    #[arg(long, value_name = "SECONDS")]
-    duration: Option<f64>,
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    duration: Option<Duration>,
 
     /// Seed for the random walk (default: from the clock).
     #[arg(long)]
@@ -311,6 +317,7 @@ const LINES: &[(&str, &str)] = &[
 async fn chatter(
     conn: ConnectArgs,
     rooms: Vec<String>,
+    interval: Duration,
     mut rng: Rng,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -323,7 +330,7 @@ async fn chatter(
         return;
     };
     loop {
-        let pause = Duration::from_secs_f64(rng.range(2.0, 8.0));
+        let pause = interval.mul_f64(rng.range(0.4, 1.6));
         tokio::select! {
             _ = tokio::time::sleep(pause) => {
                 let Some(room) = rng.pick(&rooms) else { continue };
@@ -345,18 +352,24 @@ pub(crate) async fn run(args: SimArgs) -> Result<(), String> {
     if !(args.rate.is_finite() && args.rate > 0.0) {
         return Err("--rate must be a positive number of messages per second".to_string());
     }
+    // The time between two telemetry messages of one device.
+    let period = Duration::try_from_secs_f64(f64::from(args.devices) / args.rate)
+        .ok()
+        .filter(|p| *p >= Duration::from_millis(1) && *p <= Duration::from_secs(86_400))
+        .ok_or("--rate must give each device between one message a day and 1,000 a second")?;
     // Check the URL and options once, up front, for a clear error.
     let config = args.conn.config("sim", false, None)?;
     // And that the broker is there at all: a first connection that fails is an error.
     let (probe, _) = crate::client::connect(config).await?;
     probe.disconnect(ReasonCode::SUCCESS, None).await;
+    // Ctrl-C or SIGTERM: every device says `offline` itself and disconnects.
+    let stop = stop_requested();
 
     let seed = args
         .seed
         .unwrap_or_else(|| now_ms() ^ u64::from(std::process::id()) << 32)
         | 1;
     let mut rng = Rng(seed);
-    let period = Duration::from_secs_f64(f64::from(args.devices) / args.rate);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = Vec::new();
     for n in 1..=args.devices {
@@ -381,6 +394,7 @@ pub(crate) async fn run(args: SimArgs) -> Result<(), String> {
         tasks.push(tokio::spawn(chatter(
             args.conn.clone(),
             rooms,
+            args.chat_interval,
             Rng(rng.next() | 1),
             stop_rx.clone(),
         )));
@@ -391,12 +405,10 @@ pub(crate) async fn run(args: SimArgs) -> Result<(), String> {
     ));
     match args.duration {
         Some(d) => tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs_f64(d.max(0.0))) => {}
-            _ = tokio::signal::ctrl_c() => {}
+            _ = tokio::time::sleep(d) => {}
+            _ = stop => {}
         },
-        None => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
+        None => stop.await,
     }
     let _ = stop_tx.send(true);
     for t in tasks {

@@ -1,6 +1,8 @@
 //! `switchboard sub`: subscribe and print what arrives, as text or one JSON object a line.
 
-use super::connection::{parse_qos, report_reconnect, stop_requested, ConnectArgs};
+use super::connection::{
+    parse_positive_seconds, parse_qos, report_reconnect, stop_requested, ConnectArgs,
+};
 use super::properties::Target;
 use crate::client::{describe, Notice};
 use base64::Engine;
@@ -18,14 +20,25 @@ use switchboard_mqtt::session::{DisconnectReason, Event};
 Examples:
   switchboard sub -t 'devices/+/status' -v
   switchboard sub -L ws://127.0.0.1:9001 -V 5 -t 'chat/#' --json
-  switchboard sub -t alerts/# -q 2 -c -i watcher -C 10")]
+  switchboard sub -t alerts/# -q 2 -c -i watcher -C 10
+  switchboard sub -c -i watcher -t alerts/critical -U 'alerts/#'")]
 pub(crate) struct SubArgs {
     #[command(flatten)]
     conn: ConnectArgs,
 
     /// Topic filter to subscribe to (repeatable).
-    #[arg(short = 't', long = "topic", value_name = "FILTER", required = true)]
+    #[arg(
+        short = 't',
+        long = "topic",
+        value_name = "FILTER",
+        required_unless_present = "unsubscribe"
+    )]
     filters: Vec<String>,
+
+    /// Topic filter to unsubscribe from once connected, after subscribing (repeatable): drops
+    /// a subscription a persistent session (-c) kept from an earlier run.
+    #[arg(short = 'U', long = "unsubscribe", value_name = "FILTER")]
+    unsubscribe: Vec<String>,
 
     /// Maximum QoS to receive at.
     #[arg(short = 'q', long, value_name = "QOS", default_value = "0", value_parser = parse_qos)]
@@ -45,8 +58,8 @@ pub(crate) struct SubArgs {
     count: Option<u64>,
 
     /// Exit after SECONDS.
-    #[arg(short = 'W', long = "timeout", value_name = "SECONDS")]
-    timeout: Option<f64>,
+    #[arg(short = 'W', long = "timeout", value_name = "SECONDS", value_parser = parse_positive_seconds)]
+    timeout: Option<Duration>,
 
     /// Print "topic payload".
     #[arg(short = 'v', long, conflicts_with = "json")]
@@ -120,11 +133,6 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
                 .to_string(),
         );
     }
-    if let Some(t) = args.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err("-W must be a positive number of seconds".to_string());
-        }
-    }
     let options = SubscriptionOptions {
         qos: args.qos,
         no_local: args.no_local,
@@ -144,8 +152,15 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
             options,
         });
     }
+    let mut unsubscribe = Vec::new();
+    for f in &args.unsubscribe {
+        switchboard_mqtt::topic::validate_filter(f)
+            .map_err(|e| format!("invalid topic filter {f:?}: {e}"))?;
+        unsubscribe.push(ByteStr::from(f.clone()));
+    }
     let props = args.conn.cli_properties()?;
     let sub_props: Properties = props.for_target(Target::Subscribe).cloned().collect();
+    let unsub_props: Properties = props.for_target(Target::Unsubscribe).cloned().collect();
     let persistent = args.keep_session || args.session_expiry.is_some_and(|e| e > 0);
     let config = args
         .conn
@@ -153,14 +168,25 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
     let protocol = config.options.protocol;
     let reconnect = config.reconnect;
     let (client, mut notices) = args.conn.connect(config).await?;
-    let sub_id = client
-        .subscribe(subscriptions, sub_props)
-        .await
-        .map_err(|e| format!("cannot subscribe: {e}"))?;
+    // Like mosquitto_sub: subscribe first, then unsubscribe.
+    let mut sub_id = None;
+    if !subscriptions.is_empty() {
+        let id = client
+            .subscribe(subscriptions, sub_props)
+            .await
+            .map_err(|e| format!("cannot subscribe: {e}"))?;
+        sub_id = Some(id);
+    }
+    let mut unsub_id = None;
+    if !unsubscribe.is_empty() {
+        let id = client
+            .unsubscribe(unsubscribe, unsub_props)
+            .await
+            .map_err(|e| format!("cannot unsubscribe: {e}"))?;
+        unsub_id = Some(id);
+    }
 
-    let deadline = args
-        .timeout
-        .map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t));
+    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut received = 0u64;
     // Ctrl-C or SIGTERM ends with DISCONNECT, like mosquitto_sub: no Will, session kept.
     let stop = stop_requested();
@@ -198,7 +224,7 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
             }
             Some(Notice::Event(Event::Subscribed {
                 packet_id, codes, ..
-            })) if packet_id == sub_id => {
+            })) if Some(packet_id) == sub_id => {
                 let refused: Vec<String> = args
                     .filters
                     .iter()
@@ -220,6 +246,22 @@ pub(crate) async fn run(args: SubArgs) -> Result<(), String> {
                         std::io::stderr().lock(),
                         "warning: subscription refused: {r}"
                     );
+                }
+            }
+            Some(Notice::Event(Event::Unsubscribed {
+                packet_id, codes, ..
+            })) if Some(packet_id) == unsub_id => {
+                // 5.0 says per filter whether it went; 0x11 (there was no such subscription)
+                // counts as a success but is worth a word. 3.1.1's UNSUBACK has no codes.
+                for (f, c) in args.unsubscribe.iter().zip(&codes) {
+                    if c.get() != 0 {
+                        let _ = writeln!(
+                            std::io::stderr().lock(),
+                            "warning: unsubscribe {f}: {:#04x} {}",
+                            c.get(),
+                            c.name_in(PacketType::UnsubAck, protocol)
+                        );
+                    }
                 }
             }
             Some(Notice::Event(Event::Disconnected(reason))) => match reason {

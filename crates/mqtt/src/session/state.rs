@@ -543,7 +543,9 @@ impl Session {
         if self.state != State::Connected || self.outgoing.queued() == 0 {
             return;
         }
-        for (seq, id) in self.outgoing.queued_order() {
+        let mut after = None;
+        while let Some((seq, id)) = self.outgoing.next_queued(after) {
+            after = Some(seq);
             if id.is_some() && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
             {
                 // Later QoS 0 messages wait too, to keep publish order.
@@ -1232,6 +1234,16 @@ impl Session {
         filters: Vec<ByteStr>,
         now: Instant,
     ) -> Result<PacketId, SessionError> {
+        self.unsubscribe_with(filters, Properties::new(), now)
+    }
+
+    /// Unsubscribes with UNSUBSCRIBE properties (User Properties, 5.0; 3.x sends none).
+    pub fn unsubscribe_with(
+        &mut self,
+        filters: Vec<ByteStr>,
+        properties: Properties,
+        now: Instant,
+    ) -> Result<PacketId, SessionError> {
         if filters.is_empty() {
             return Err(SessionError::InvalidFilter(
                 "at least one topic filter is needed",
@@ -1243,7 +1255,7 @@ impl Session {
         let packet_id = self.ids.allocate().ok_or(SessionError::NoPacketIds)?;
         let packet = Unsubscribe {
             packet_id,
-            properties: Properties::new(),
+            properties,
             filters,
         };
         if let Err(e) = self.check_request(&Packet::Unsubscribe(packet.clone())) {
