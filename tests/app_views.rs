@@ -142,7 +142,11 @@ async fn a_flood_reaches_the_stores_in_one_update_per_frame() {
     next_frame().await;
     assert_eq!(state.stores.tree.with_value(|t| t.message_count()), 2_000);
     assert_eq!(state.stores.tree.with_value(|t| t.topic_count()), 50);
-    assert_eq!(runs.get(), before + 1, "one reactive update for the whole batch");
+    assert_eq!(
+        runs.get(),
+        before + 1,
+        "one reactive update for the whole batch"
+    );
     assert_eq!(state.stores.received.get_untracked(), 2_000);
 }
 
@@ -270,7 +274,9 @@ async fn payloads_are_text_never_markup() {
         }
     });
     state.stores.push(msg(&state, "chat/x", xss));
-    state.stores.push(msg(&state, "devices/evil/telemetry", xss));
+    state
+        .stores
+        .push(msg(&state, "devices/evil/telemetry", xss));
     state
         .router
         .go(&Route::to(View::Notifications).with_item("chat/x"));

@@ -33,7 +33,10 @@ pub fn view_filters(
     }
     // A topic another filter already covers would arrive twice (once per subscription).
     for t in dashboard_topics {
-        if !out.iter().any(|(f, _)| switchboard_mqtt::topic::matches(f, t)) {
+        if !out
+            .iter()
+            .any(|(f, _)| switchboard_mqtt::topic::matches(f, t))
+        {
             out.push((t.clone(), "Dashboards"));
         }
     }
