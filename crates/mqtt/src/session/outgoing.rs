@@ -1,10 +1,10 @@
 //! Our messages from publish() to the final acknowledgement, and the queue in front of them.
 //! Order of publish() is order on the wire, including after a reconnect.
 
+use super::sorted::SortedMap;
 use super::Instant;
 use crate::codec::{PacketId, Properties, Publish, QoS};
 use bytes::Bytes;
-use std::collections::{BTreeMap, HashMap};
 
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,8 +37,8 @@ pub(crate) struct Outgoing {
 /// Messages by publish order, with an index by packet identifier.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OutgoingStore {
-    by_seq: BTreeMap<u64, Outgoing>,
-    seq_of: HashMap<u16, u64>,
+    by_seq: SortedMap<u64, Outgoing>,
+    seq_of: SortedMap<u16, u64>,
     next_seq: u64,
     next_released: u64,
     /// Messages in `Sent` or `Released`: what counts against Receive Maximum.
@@ -158,13 +158,26 @@ impl OutgoingStore {
         Some(out)
     }
 
-    /// Queued messages in publish order, with their identifier.
-    pub(crate) fn queued_order(&self) -> Vec<(u64, Option<PacketId>)> {
-        self.by_seq
-            .iter()
-            .filter(|(_, o)| o.stage == Stage::Queued)
-            .map(|(s, o)| (*s, o.publish.packet_id))
-            .collect()
+    /// Queued messages in publish order, with their identifier: the first `room` QoS 1/2
+    /// messages and the QoS 0 messages among and before them, no further. A flush can send no
+    /// more than that, and collecting the whole queue on every acknowledgement made a long
+    /// queue quadratic.
+    pub(crate) fn queued_order(&self, room: usize) -> Vec<(u64, Option<PacketId>)> {
+        let mut with_id = 0;
+        let mut out = Vec::new();
+        for (seq, o) in self.by_seq.iter() {
+            if o.stage != Stage::Queued {
+                continue;
+            }
+            if o.publish.packet_id.is_some() {
+                if with_id == room {
+                    break;
+                }
+                with_id += 1;
+            }
+            out.push((*seq, o.publish.packet_id));
+        }
+        out
     }
 
     /// Identifiers of released QoS 2 messages, in the order their PUBRECs arrived.
