@@ -13,14 +13,14 @@ use crate::client::Message;
 use crate::config::{AuthChallenge, Config, Override};
 use crate::error::Error;
 use crate::online::{self, Online};
-use crate::pending::{Pending, Slot};
+use crate::pending::{Pending, Slot, Waiters};
 use crate::persist::{self, Store};
 use crate::socket::{Socket, SocketEvent};
 use crate::status::{describe, LastError, Notice, State, Status};
 use crate::timers::{Signal, TimerBackend, TimerKind, Timers};
 use bytes::{Bytes, BytesMut};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 use switchboard_mqtt::codec::{ByteStr, Properties, Publish, QoS, ReasonCode, Subscription};
@@ -111,17 +111,20 @@ pub(crate) struct Driver {
     lazy_scheduled: bool,
     /// The last snapshot held QoS 2 receptions awaiting PUBREL: incoming bytes may change them.
     qos2_pending: bool,
+    /// Publishes wait for the end of the current JS task before they are written, so a
+    /// burst goes out as a few large WebSocket messages instead of one per message.
+    coalescing: bool,
     pub(crate) status: Status,
     attempt: u32,
     url_index: usize,
     connected_at: Option<Instant>,
     ever_connected: bool,
     closed: bool,
-    publishes: HashMap<u16, Slot<Result<ReasonCode, Error>>>,
+    publishes: Waiters<Result<ReasonCode, Error>>,
     /// Publishes the session's queue had no room for, in call order (see `publish`).
     waiting: VecDeque<(Publish, Slot<Result<ReasonCode, Error>>)>,
-    subscribes: HashMap<u16, Slot<Result<Vec<ReasonCode>, Error>>>,
-    unsubscribes: HashMap<u16, Slot<Result<Vec<ReasonCode>, Error>>>,
+    subscribes: Waiters<Result<Vec<ReasonCode>, Error>>,
+    unsubscribes: Waiters<Result<Vec<ReasonCode>, Error>>,
     /// [`Client::connect`](crate::Client::connect) waits here for the first outcome.
     first_outcome: Option<Slot<Result<(), Error>>>,
     listeners: Vec<(u32, Listener)>,
@@ -233,6 +236,7 @@ pub(crate) async fn start(
             save_scheduled: false,
             lazy_scheduled: false,
             qos2_pending: true,
+            coalescing: false,
             status: Status {
                 state: State::Connecting { attempt: 0 },
                 url: first_url,
@@ -243,10 +247,10 @@ pub(crate) async fn start(
             connected_at: None,
             ever_connected: false,
             closed: false,
-            publishes: HashMap::new(),
+            publishes: Waiters::new(),
             waiting: VecDeque::new(),
-            subscribes: HashMap::new(),
-            unsubscribes: HashMap::new(),
+            subscribes: Waiters::new(),
+            unsubscribes: Waiters::new(),
             first_outcome: first,
             listeners: Vec::new(),
             next_listener: 0,
@@ -291,6 +295,9 @@ impl Driver {
     /// Moves the session's transmits to the socket in batches, while `bufferedAmount` stays
     /// under the high-water mark; what is left waits for the drain timer.
     fn flush(&mut self) {
+        if self.coalescing {
+            return;
+        }
         while let Some(bytes) = self.session.poll_transmit() {
             if let (Some(backend), [0xC0, 0x00]) = (self.firing, &bytes[..]) {
                 match backend {
@@ -341,6 +348,7 @@ impl Driver {
 
     /// Sends everything held, ignoring the high-water mark (before a close).
     fn flush_all(&mut self) {
+        self.coalescing = false;
         let high_water = std::mem::replace(&mut self.config.high_water, u32::MAX);
         self.flush();
         self.config.high_water = high_water;
@@ -920,6 +928,9 @@ impl Driver {
         } else {
             self.session.publish_packet(publish, now)
         };
+        if result.is_ok() {
+            self.coalesce();
+        }
         match result {
             Ok(Some(id)) => {
                 self.dirty_now = true;
@@ -946,6 +957,21 @@ impl Driver {
             admitted = true;
         }
         admitted
+    }
+
+    /// Holds transmits back until a microtask at the end of the current JS task writes
+    /// them all (see `coalescing`).
+    fn coalesce(&mut self) {
+        if self.coalescing {
+            return;
+        }
+        self.coalescing = true;
+        let weak = self.weak.clone();
+        spawn_local(async move {
+            if let Some(s) = weak.upgrade() {
+                with(&s, |d, _| d.coalescing = false);
+            }
+        });
     }
 
     pub(crate) fn subscribe(

@@ -14,14 +14,13 @@
 //! `TypeError` naming the option. Errors from the client are `Error`s with a `code` property
 //! when an MQTT reason code is involved.
 
-use crate::client::{Client, ListenerId, Message};
+use crate::client::{Client, ListenerId};
 use crate::config::{AttemptHook, AuthChallenge, AuthHandler, Config, Override, TimerPreference};
 use crate::error::Error;
 use crate::socket::js_message;
 use crate::status::{LastError, Notice, State, Status};
 use bytes::Bytes;
 use js_sys::{Array, Function, Object, Reflect, Uint8Array};
-use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use switchboard_mqtt::codec::{
@@ -95,6 +94,10 @@ export interface ConnectOptions {
    * QoS 1/2 messages, `publish` waits for room (its promise settles later, in call order)
    * instead of failing; the oldest queued QoS 0 message is dropped first to make room. */
   queueLimit?: number;
+  /** How many QoS 1/2 messages may await acknowledgement at once on an MQTT 3.x connection
+   *  (default 20, what mosquitto accepts without dropping QoS 2; 5.0 uses the server's
+   *  Receive Maximum). */
+  maxInflight?: number;
   /** Called before each attempt; may return another URL or fresh credentials. */
   beforeConnect?: (attempt: number, url: string) =>
     | Promise<{ url?: string; username?: string; password?: string | Uint8Array } | undefined | null>
@@ -149,7 +152,27 @@ export interface ClientStatus {
 export type ClientEvent = 'connect' | 'message' | 'reconnect' | 'close' | 'offline' | 'error' | 'status';
 "#;
 
-type Handlers = Rc<RefCell<Vec<(String, Function)>>>;
+/// The handlers, kept on the JS side (`events.js`): a message is one call out of wasm.
+#[wasm_bindgen(module = "/src/events.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = emitter)]
+    fn new_emitter() -> JsValue;
+    #[wasm_bindgen(js_name = on)]
+    fn emitter_on(em: &JsValue, event: &str, handler: &Function);
+    #[wasm_bindgen(js_name = off)]
+    fn emitter_off(em: &JsValue, event: &str, handler: &Function);
+    fn emit(em: &JsValue, event: &str, n: u32, a: &JsValue, b: &JsValue);
+    #[wasm_bindgen(js_name = emitMessage)]
+    fn emit_message(
+        em: &JsValue,
+        topic: &str,
+        payload: &[u8],
+        qos: u8,
+        flags: u8,
+        id: u16,
+        properties: &JsValue,
+    );
+}
 
 const EVENTS: [&str; 7] = [
     "connect",
@@ -165,7 +188,7 @@ const EVENTS: [&str; 7] = [
 #[wasm_bindgen(js_name = MqttClient)]
 pub struct JsClient {
     client: Client,
-    handlers: Handlers,
+    handlers: JsValue,
     listener: ListenerId,
 }
 
@@ -206,7 +229,7 @@ pub fn js_create_client(
 #[wasm_bindgen(js_class = MqttClient)]
 impl JsClient {
     fn wrap(client: Client) -> JsClient {
-        let handlers: Handlers = Rc::new(RefCell::new(Vec::new()));
+        let handlers = new_emitter();
         let h = handlers.clone();
         let listener = client.on_notice(move |n| dispatch(&h, n));
         JsClient {
@@ -224,12 +247,13 @@ impl JsClient {
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] handler: Function,
     ) -> Result<(), JsValue> {
         if !EVENTS.contains(&event.as_str()) {
-            return Err(type_error(&format!(
-                "unknown event '{event}' (one of {})",
-                EVENTS.join(", ")
-            )));
+            return Err(type_error(&[
+                "unknown event '",
+                &event,
+                "' (one of connect, message, reconnect, close, offline, error, status)",
+            ]));
         }
-        self.handlers.borrow_mut().push((event, handler));
+        emitter_on(&self.handlers, &event, &handler);
         Ok(())
     }
 
@@ -239,9 +263,7 @@ impl JsClient {
         #[wasm_bindgen(unchecked_param_type = "ClientEvent")] event: String,
         #[wasm_bindgen(unchecked_param_type = "(...args: any[]) => void")] handler: Function,
     ) {
-        self.handlers
-            .borrow_mut()
-            .retain(|(e, h)| !(e == &event && h == &handler));
+        emitter_off(&self.handlers, &event, &handler);
     }
 
     /// Subscribes to a filter, a list of filters, or an object `{ filter: { qos } }`.
@@ -374,8 +396,9 @@ impl Drop for JsClient {
 
 // --- events -------------------------------------------------------------------------------
 
-fn dispatch(handlers: &Handlers, notice: &Notice) {
-    let (event, args): (&str, Vec<JsValue>) = match notice {
+fn dispatch(em: &JsValue, notice: &Notice) {
+    let u = JsValue::UNDEFINED;
+    match notice {
         Notice::Connected {
             session_present,
             properties,
@@ -386,62 +409,43 @@ fn dispatch(handlers: &Handlers, notice: &Notice) {
             if !properties.is_empty() {
                 set(&ack, "properties", &properties_to_js(properties));
             }
-            ("connect", vec![ack.into()])
+            emit(em, "connect", 1, &ack, &u);
         }
         Notice::Message(m) => {
-            let (topic, payload, packet) = message_to_js(m);
-            ("message", vec![topic, payload, packet])
+            let p = &m.publish;
+            let properties = if p.properties.is_empty() {
+                JsValue::UNDEFINED
+            } else {
+                properties_to_js(&p.properties)
+            };
+            emit_message(
+                em,
+                &p.topic,
+                &p.payload,
+                p.qos as u8,
+                u8::from(p.retain) | u8::from(p.dup) << 1,
+                p.packet_id.map_or(0, |id| id.get()),
+                &properties,
+            );
         }
-        Notice::Reconnecting { attempt, delay } => (
+        Notice::Reconnecting { attempt, delay } => emit(
+            em,
             "reconnect",
-            vec![
-                JsValue::from(*attempt),
-                JsValue::from(delay.as_secs_f64() * 1000.0),
-            ],
+            2,
+            &JsValue::from(*attempt),
+            &JsValue::from(delay.as_secs_f64() * 1000.0),
         ),
-        Notice::Closed { error } => (
+        Notice::Closed { error } => emit(
+            em,
             "close",
-            vec![error.as_ref().map_or(JsValue::UNDEFINED, last_error_to_js)],
+            1,
+            &error.as_ref().map_or(JsValue::UNDEFINED, last_error_to_js),
+            &u,
         ),
-        Notice::Offline => ("offline", vec![]),
-        Notice::Error(e) => ("error", vec![last_error_to_js(e)]),
-        Notice::Status(s) => ("status", vec![status_to_js(s)]),
-    };
-    // Copy the handlers out: one may call `on`/`off`.
-    let chosen: Vec<Function> = handlers
-        .try_borrow()
-        .map(|h| {
-            h.iter()
-                .filter(|(e, _)| e == event)
-                .map(|(_, f)| f.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let args: Array = args.into_iter().collect();
-    for f in chosen {
-        // A throwing handler must not stop the others (nor the client).
-        let _ = f.apply(&JsValue::NULL, &args);
+        Notice::Offline => emit(em, "offline", 0, &u, &u),
+        Notice::Error(e) => emit(em, "error", 1, &last_error_to_js(e), &u),
+        Notice::Status(s) => emit(em, "status", 1, &status_to_js(s), &u),
     }
-}
-
-fn message_to_js(m: &Message) -> (JsValue, JsValue, JsValue) {
-    let p = &m.publish;
-    let topic = JsValue::from_str(&p.topic);
-    let payload: JsValue = Uint8Array::from(&p.payload[..]).into();
-    let packet = Object::new();
-    set(&packet, "cmd", &JsValue::from_str("publish"));
-    set(&packet, "topic", &topic);
-    set(&packet, "payload", &payload);
-    set(&packet, "qos", &JsValue::from(p.qos as u8));
-    set(&packet, "retain", &JsValue::from(p.retain));
-    set(&packet, "dup", &JsValue::from(p.dup));
-    if let Some(id) = p.packet_id {
-        set(&packet, "messageId", &JsValue::from(id.get()));
-    }
-    if !p.properties.is_empty() {
-        set(&packet, "properties", &properties_to_js(&p.properties));
-    }
-    (topic, payload, packet.into())
 }
 
 fn properties_to_js(props: &Properties) -> JsValue {
@@ -561,8 +565,28 @@ fn set(o: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(key), value);
 }
 
-fn type_error(message: &str) -> JsValue {
-    js_sys::TypeError::new(message).into()
+/// A `TypeError` whose message is `parts` joined (no `format!`: core::fmt stays out of the
+/// bundle's own code).
+fn type_error(parts: &[&str]) -> JsValue {
+    let mut message = String::new();
+    for p in parts {
+        message.push_str(p);
+    }
+    js_sys::TypeError::new(&message).into()
+}
+
+/// `n` in decimal.
+fn decimal(mut n: u32) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// `obj[key]`, or `None` when missing, `undefined` or `null`.
@@ -579,7 +603,7 @@ fn get_str(obj: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
     get(obj, key)
         .map(|v| {
             v.as_string()
-                .ok_or_else(|| type_error(&format!("{key} must be a string")))
+                .ok_or_else(|| type_error(&[key, " must be a string"]))
         })
         .transpose()
 }
@@ -588,7 +612,7 @@ fn get_bool(obj: &JsValue, key: &str) -> Result<Option<bool>, JsValue> {
     get(obj, key)
         .map(|v| {
             v.as_bool()
-                .ok_or_else(|| type_error(&format!("{key} must be a boolean")))
+                .ok_or_else(|| type_error(&[key, " must be a boolean"]))
         })
         .transpose()
 }
@@ -598,9 +622,11 @@ fn get_uint(obj: &JsValue, key: &str, max: u32) -> Result<Option<u32>, JsValue> 
     get(obj, key)
         .map(|v| match v.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 0.0 && n <= f64::from(max) => Ok(n as u32),
-            _ => Err(type_error(&format!(
-                "{key} must be a whole number from 0 to {max}"
-            ))),
+            _ => Err(type_error(&[
+                key,
+                " must be a whole number from 0 to ",
+                &decimal(max),
+            ])),
         })
         .transpose()
 }
@@ -632,9 +658,10 @@ fn to_bytes(v: &JsValue, what: &str) -> Result<Bytes, JsValue> {
             return Ok(Bytes::from(view.to_vec()));
         }
     }
-    Err(type_error(&format!(
-        "{what} must be a string, a Uint8Array or an ArrayBuffer"
-    )))
+    Err(type_error(&[
+        what,
+        " must be a string, a Uint8Array or an ArrayBuffer",
+    ]))
 }
 
 #[wasm_bindgen]
@@ -652,7 +679,7 @@ fn get_qos(obj: &JsValue, key: &str) -> Result<QoS, JsValue> {
             .as_f64()
             .filter(|n| n.fract() == 0.0 && (0.0..=2.0).contains(n))
             .and_then(|n| QoS::from_u8(n as u8))
-            .ok_or_else(|| type_error(&format!("{key} must be 0, 1 or 2"))),
+            .ok_or_else(|| type_error(&[key, " must be 0, 1 or 2"])),
     }
 }
 
@@ -676,7 +703,7 @@ fn user_properties(obj: &JsValue, key: &str) -> Result<Vec<(ByteStr, ByteStr)>, 
         for v in values {
             let v = v
                 .as_string()
-                .ok_or_else(|| type_error(&format!("{key} values must be strings")))?;
+                .ok_or_else(|| type_error(&[key, " values must be strings"]))?;
             out.push((ByteStr::from(k.clone()), ByteStr::from(v)));
         }
     }
@@ -729,13 +756,14 @@ fn string_list(v: &JsValue, what: &str) -> Result<Vec<String>, JsValue> {
             .iter()
             .map(|f| {
                 f.as_string()
-                    .ok_or_else(|| type_error(&format!("{what} must be strings")))
+                    .ok_or_else(|| type_error(&[what, " must be strings"]))
             })
             .collect();
     }
-    Err(type_error(&format!(
-        "{what} must be a string or an array of strings"
-    )))
+    Err(type_error(&[
+        what,
+        " must be a string or an array of strings",
+    ]))
 }
 
 fn subscription_options(
@@ -786,9 +814,9 @@ fn parse_subscriptions(
             });
         }
     } else {
-        return Err(type_error(
+        return Err(type_error(&[
             "filters must be a string, an array of strings or an object",
-        ));
+        ]));
     }
     let mut props = Properties::new();
     if let Some(p) = get(options, "properties") {
@@ -803,21 +831,24 @@ fn parse_subscriptions(
 }
 
 fn random_client_id() -> String {
-    format!(
-        "switchboard_{:08x}",
-        (js_sys::Math::random() * f64::from(u32::MAX)) as u32
-    )
+    let n = (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    let mut id = String::from("switchboard_");
+    for shift in (0..8).rev() {
+        let digit = (n >> (shift * 4)) & 0xf;
+        id.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
+    id
 }
 
 fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
     if !o.is_undefined() && !o.is_null() && !o.is_object() {
-        return Err(type_error("options must be an object"));
+        return Err(type_error(&["options must be an object"]));
     }
     let protocol = match get_uint(o, "protocolVersion", 5)? {
         None | Some(4) => Protocol::V3_1_1,
         Some(3) => Protocol::V3_1,
         Some(5) => Protocol::V5,
-        Some(_) => return Err(type_error("protocolVersion must be 3, 4 or 5")),
+        Some(_) => return Err(type_error(&["protocolVersion must be 3, 4 or 5"])),
     };
     let client_id = get_str(o, "clientId")?.unwrap_or_else(random_client_id);
     let mut opts = Options::new(protocol, client_id);
@@ -835,8 +866,11 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
     if let Some(n) = get_uint(o, "queueLimit", u32::MAX)? {
         opts.queue_limit = n as usize;
     }
+    if let Some(n) = get_uint(o, "maxInflight", 65_535)? {
+        opts.send_maximum_v3 = n.max(1) as u16;
+    }
     if let Some(w) = get(o, "will") {
-        let topic = get_str(&w, "topic")?.ok_or_else(|| type_error("will.topic is required"))?;
+        let topic = get_str(&w, "topic")?.ok_or_else(|| type_error(&["will.topic is required"]))?;
         opts.will = Some(Will {
             topic: topic.into(),
             payload: get_bytes(&w, "payload")?.unwrap_or_default(),
@@ -891,7 +925,7 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
     match get_str(o, "timerVariant")?.as_deref() {
         None | Some("worker") => {}
         Some("native") => config.timers = TimerPreference::MainThread,
-        Some(_) => return Err(type_error("timerVariant must be 'worker' or 'native'")),
+        Some(_) => return Err(type_error(&["timerVariant must be 'worker' or 'native'"])),
     }
     if let Some(n) = get_uint(o, "bufferedAmountHighWater", u32::MAX)? {
         config.high_water = n;
@@ -899,13 +933,13 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
     if let Some(f) = get(o, "beforeConnect") {
         let f: Function = f
             .dyn_into()
-            .map_err(|_| type_error("beforeConnect must be a function"))?;
+            .map_err(|_| type_error(&["beforeConnect must be a function"]))?;
         config.before_attempt = Some(hook(f));
     }
     if let Some(f) = get(o, "handleAuth") {
         let f: Function = f
             .dyn_into()
-            .map_err(|_| type_error("handleAuth must be a function"))?;
+            .map_err(|_| type_error(&["handleAuth must be a function"]))?;
         config.auth = Some(auth_handler(f));
     }
     Ok(config)

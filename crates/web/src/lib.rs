@@ -16,7 +16,8 @@
 //!
 //! Layout, one concern per file: [`socket`](crate) (the WebSocket and its owned callbacks),
 //! `timers`, `backoff`, `persist` (IndexedDB), `online` (network state), `status`, `driver`
-//! (the loop between the session and all of those), `client` (the Rust API), `js` (the JS API).
+//! (the loop between the session and all of those), `client` (the Rust API), `js` (the JS API;
+//! its event handlers are kept in JavaScript, `src/events.js`).
 
 #[cfg(target_arch = "wasm32")]
 mod backoff;

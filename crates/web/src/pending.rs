@@ -1,6 +1,8 @@
-//! A one-shot value a command waits on (a PUBACK, a SUBACK, …): single-threaded, no locks.
+//! One-shot values commands wait on (a PUBACK, a SUBACK, …), single-threaded, no locks; and
+//! the table of commands waiting, by packet identifier.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -28,6 +30,32 @@ impl<T> Slot<T> {
         if let Some(w) = waker {
             w.wake();
         }
+    }
+}
+
+/// Commands waiting for the server, by packet identifier. A deque searched from the front
+/// rather than a `HashMap`: acknowledgements come mostly in the order the commands were made,
+/// so the search ends at once, and the bundle carries no hash table.
+pub(crate) struct Waiters<T>(VecDeque<(u16, Slot<T>)>);
+
+impl<T> Waiters<T> {
+    pub(crate) fn new() -> Waiters<T> {
+        Waiters(VecDeque::new())
+    }
+
+    pub(crate) fn insert(&mut self, id: u16, slot: Slot<T>) {
+        self.0.push_back((id, slot));
+    }
+
+    /// The oldest slot waiting under `id`.
+    pub(crate) fn remove(&mut self, id: &u16) -> Option<Slot<T>> {
+        let i = self.0.iter().position(|(k, _)| k == id)?;
+        self.0.remove(i).map(|(_, slot)| slot)
+    }
+
+    /// Takes every slot.
+    pub(crate) fn drain(&mut self) -> impl Iterator<Item = (u16, Slot<T>)> + '_ {
+        self.0.drain(..)
     }
 }
 

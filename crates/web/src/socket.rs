@@ -99,5 +99,7 @@ pub(crate) fn js_message(e: &wasm_bindgen::JsValue) -> String {
     if let Some(err) = e.dyn_ref::<js_sys::Error>() {
         return String::from(err.message());
     }
-    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    e.as_string()
+        .or_else(|| js_sys::JSON::stringify(e).ok().map(String::from))
+        .unwrap_or_else(|| "an unknown JavaScript error".to_string())
 }

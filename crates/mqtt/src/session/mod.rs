@@ -30,6 +30,7 @@ mod options;
 mod outgoing;
 mod packet_ids;
 mod snapshot;
+mod sorted;
 mod state;
 
 pub use error::SessionError;

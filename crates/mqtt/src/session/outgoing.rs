@@ -1,11 +1,10 @@
 //! Our messages from publish() to the final acknowledgement, and the queue in front of them.
 //! Order of publish() is order on the wire, including after a reconnect.
 
+use super::sorted::SortedMap;
 use super::Instant;
 use crate::codec::{PacketId, Properties, Publish, QoS};
 use bytes::Bytes;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ops::Bound;
 
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,19 +34,16 @@ pub(crate) struct Outgoing {
     pub(crate) released_seq: u64,
 }
 
-/// Messages by publish order, with an index by packet identifier and one of the queued
-/// messages, so that sending the next queued message costs the same with 10 or 100,000 of
-/// them waiting.
+/// Messages by publish order, with an index by packet identifier.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OutgoingStore {
-    by_seq: BTreeMap<u64, Outgoing>,
-    seq_of: HashMap<u16, u64>,
-    /// Sequence numbers of the messages in `Queued`.
-    queue: BTreeSet<u64>,
+    by_seq: SortedMap<u64, Outgoing>,
+    seq_of: SortedMap<u16, u64>,
     next_seq: u64,
     next_released: u64,
     /// Messages in `Sent` or `Released`: what counts against Receive Maximum.
     in_flight: usize,
+    queued: usize,
 }
 
 impl OutgoingStore {
@@ -58,9 +54,7 @@ impl OutgoingStore {
             self.seq_of.insert(id.get(), seq);
         }
         match out.stage {
-            Stage::Queued => {
-                self.queue.insert(seq);
-            }
+            Stage::Queued => self.queued += 1,
             Stage::Sent => self.in_flight += 1,
             Stage::Released => {
                 self.in_flight += 1;
@@ -76,35 +70,32 @@ impl OutgoingStore {
     }
 
     pub(crate) fn queued(&self) -> usize {
-        self.queue.len()
+        self.queued
     }
 
     pub(crate) fn get(&self, id: PacketId) -> Option<&Outgoing> {
         self.by_seq.get(self.seq_of.get(&id.get())?)
     }
 
-    /// Keeps the queue index and the counter right when message `seq` moves from `from` to
-    /// `to`.
-    fn count_move(&mut self, seq: u64, from: Stage, to: Stage) {
+    /// Keeps the counters right when a message moves from `from` to `to`.
+    fn count_move(&mut self, from: Stage, to: Stage) {
         let flying = |s: Stage| s != Stage::Queued;
         match (flying(from), flying(to)) {
             (false, true) => {
-                self.queue.remove(&seq);
+                self.queued = self.queued.saturating_sub(1);
                 self.in_flight += 1;
             }
             (true, false) => {
                 self.in_flight = self.in_flight.saturating_sub(1);
-                self.queue.insert(seq);
+                self.queued += 1;
             }
             _ => {}
         }
     }
 
-    fn forget_counted(&mut self, seq: u64, stage: Stage) {
+    fn forget_counted(&mut self, stage: Stage) {
         match stage {
-            Stage::Queued => {
-                self.queue.remove(&seq);
-            }
+            Stage::Queued => self.queued = self.queued.saturating_sub(1),
             Stage::Sent | Stage::Released => self.in_flight = self.in_flight.saturating_sub(1),
         }
     }
@@ -117,15 +108,16 @@ impl OutgoingStore {
         let from = out.stage;
         out.stage = Stage::Sent;
         out.transmitted = true;
-        self.count_move(seq, from, Stage::Sent);
+        self.count_move(from, Stage::Sent);
     }
 
     /// PUBREC arrived for a QoS 2 message: from here on only its identifier matters.
     pub(crate) fn mark_released(&mut self, id: PacketId) {
-        let Some(&seq) = self.seq_of.get(&id.get()) else {
-            return;
-        };
-        let Some(out) = self.by_seq.get_mut(&seq) else {
+        let Some(out) = self
+            .seq_of
+            .get(&id.get())
+            .and_then(|s| self.by_seq.get_mut(s))
+        else {
             return;
         };
         let from = out.stage;
@@ -136,7 +128,7 @@ impl OutgoingStore {
         out.stage = Stage::Released;
         out.publish.payload = Bytes::new();
         out.publish.properties = Properties::new();
-        self.count_move(seq, from, Stage::Released);
+        self.count_move(from, Stage::Released);
     }
 
     pub(crate) fn remove(&mut self, id: PacketId) -> Option<Outgoing> {
@@ -146,11 +138,11 @@ impl OutgoingStore {
 
     /// Removes the oldest queued QoS 0 message.
     pub(crate) fn drop_oldest_qos0(&mut self) -> Option<Outgoing> {
-        let seq = *self.queue.iter().find(|s| {
-            self.by_seq
-                .get(s)
-                .is_some_and(|o| o.publish.qos == QoS::AtMostOnce)
-        })?;
+        let seq = self
+            .by_seq
+            .iter()
+            .find(|(_, o)| o.stage == Stage::Queued && o.publish.qos == QoS::AtMostOnce)
+            .map(|(s, _)| *s)?;
         self.take_seq(seq)
     }
 
@@ -162,16 +154,30 @@ impl OutgoingStore {
                 self.seq_of.remove(&id.get());
             }
         }
-        self.forget_counted(seq, out.stage);
+        self.forget_counted(out.stage);
         Some(out)
     }
 
-    /// The first queued message after sequence number `after` (from the start: `None`), in
-    /// publish order, with its identifier.
-    pub(crate) fn next_queued(&self, after: Option<u64>) -> Option<(u64, Option<PacketId>)> {
-        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
-        let seq = *self.queue.range((from, Bound::Unbounded)).next()?;
-        Some((seq, self.by_seq.get(&seq)?.publish.packet_id))
+    /// Queued messages in publish order, with their identifier: the first `room` QoS 1/2
+    /// messages and the QoS 0 messages among and before them, no further. A flush can send no
+    /// more than that, and collecting the whole queue on every acknowledgement made a long
+    /// queue quadratic.
+    pub(crate) fn queued_order(&self, room: usize) -> Vec<(u64, Option<PacketId>)> {
+        let mut with_id = 0;
+        let mut out = Vec::new();
+        for (seq, o) in self.by_seq.iter() {
+            if o.stage != Stage::Queued {
+                continue;
+            }
+            if o.publish.packet_id.is_some() {
+                if with_id == room {
+                    break;
+                }
+                with_id += 1;
+            }
+            out.push((*seq, o.publish.packet_id));
+        }
+        out
     }
 
     /// Identifiers of released QoS 2 messages, in the order their PUBRECs arrived.
@@ -201,10 +207,9 @@ impl OutgoingStore {
     /// messages go out as new (no DUP).
     pub(crate) fn requeue(&mut self, session_kept: bool) {
         let mut moved = 0;
-        for (seq, out) in self.by_seq.iter_mut() {
+        for out in self.by_seq.values_mut() {
             if out.stage == Stage::Sent {
                 out.stage = Stage::Queued;
-                self.queue.insert(*seq);
                 moved += 1;
             }
             if !session_kept {
@@ -212,5 +217,6 @@ impl OutgoingStore {
             }
         }
         self.in_flight = self.in_flight.saturating_sub(moved);
+        self.queued += moved;
     }
 }

@@ -4,6 +4,7 @@ use super::event::{DisconnectReason, Event};
 use super::options::Options;
 use super::outgoing::{Outgoing, OutgoingStore, Stage};
 use super::packet_ids::PacketIds;
+use super::sorted::{SortedMap, SortedSet};
 use super::{Instant, SessionError};
 use crate::codec::{
     Auth, ByteStr, ConnAck, Connect, DecodeError, Decoder, Disconnect, Packet, PacketId,
@@ -12,7 +13,7 @@ use crate::codec::{
 };
 use crate::topic;
 use bytes::{Bytes, BytesMut};
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// The timers a session asks its driver for; [`Session::poll_timeout`] gives the earliest.
@@ -116,18 +117,18 @@ pub struct Session {
     outgoing: OutgoingStore,
     /// QoS 2 messages delivered to the application whose PUBREL has not arrived: a PUBLISH
     /// with one of these identifiers is a redelivery and is not delivered again.
-    incoming_qos2: BTreeSet<u16>,
+    incoming_qos2: SortedSet<u16>,
     /// Those of `incoming_qos2` the server sent (or sent again) on this connection: what
     /// counts against our Receive Maximum, since the server's send quota starts afresh
     /// with each connection [MQTT-4.9.0-1].
-    incoming_quota: BTreeSet<u16>,
-    requests: BTreeMap<u16, Request>,
-    subscriptions: BTreeMap<ByteStr, Held>,
-    subscription_ids: HashMap<u32, Vec<ByteStr>>,
+    incoming_quota: SortedSet<u16>,
+    requests: SortedMap<u16, Request>,
+    subscriptions: SortedMap<ByteStr, Held>,
+    subscription_ids: SortedMap<u32, Vec<ByteStr>>,
     next_subscription_id: u32,
     server: ServerLimits,
-    aliases_in: HashMap<u16, ByteStr>,
-    aliases_out: HashMap<ByteStr, u16>,
+    aliases_in: SortedMap<u16, ByteStr>,
+    aliases_out: SortedMap<ByteStr, u16>,
     timers: [Option<Instant>; TIMERS],
     /// Whether any connection of this session has been accepted (later ones resume).
     established: bool,
@@ -157,15 +158,15 @@ impl Session {
             events: VecDeque::new(),
             ids: PacketIds::new(),
             outgoing: OutgoingStore::default(),
-            incoming_qos2: BTreeSet::new(),
-            incoming_quota: BTreeSet::new(),
-            requests: BTreeMap::new(),
-            subscriptions: BTreeMap::new(),
-            subscription_ids: HashMap::new(),
+            incoming_qos2: SortedSet::new(),
+            incoming_quota: SortedSet::new(),
+            requests: SortedMap::new(),
+            subscriptions: SortedMap::new(),
+            subscription_ids: SortedMap::new(),
             next_subscription_id: 1,
             server: ServerLimits::defaults(keep_alive),
-            aliases_in: HashMap::new(),
-            aliases_out: HashMap::new(),
+            aliases_in: SortedMap::new(),
+            aliases_out: SortedMap::new(),
             timers: [None; TIMERS],
             established: false,
             reauthenticating: false,
@@ -462,7 +463,7 @@ impl Session {
             return;
         }
         // Filters a pending SUBSCRIBE or UNSUBSCRIBE names: that request decides.
-        let pending: BTreeSet<ByteStr> = self
+        let pending: SortedSet<ByteStr> = self
             .requests
             .values()
             .flat_map(|r| match r {
@@ -475,13 +476,16 @@ impl Session {
             })
             .collect();
         // One SUBSCRIBE per Subscription Identifier, as they were made.
-        let mut groups: BTreeMap<Option<u32>, Vec<Subscription>> = BTreeMap::new();
+        let mut groups: SortedMap<Option<u32>, Vec<Subscription>> = SortedMap::new();
         for held in self.subscriptions.values() {
             if !pending.contains(&held.subscription.filter) {
-                groups
-                    .entry(held.identifier)
-                    .or_default()
-                    .push(held.subscription.clone());
+                let subscription = held.subscription.clone();
+                match groups.get_mut(&held.identifier) {
+                    Some(group) => group.push(subscription),
+                    None => {
+                        groups.insert(held.identifier, vec![subscription]);
+                    }
+                }
             }
         }
         for (identifier, subscriptions) in groups {
@@ -540,65 +544,73 @@ impl Session {
     /// unchanged; one never transmitted has its Message Expiry Interval lowered by the time
     /// it waited, or is given up when that ran out.
     fn flush_queue(&mut self, now: Instant) {
-        if self.state != State::Connected || self.outgoing.queued() == 0 {
-            return;
-        }
-        let mut after = None;
-        while let Some((seq, id)) = self.outgoing.next_queued(after) {
-            after = Some(seq);
-            if id.is_some() && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
-            {
-                // Later QoS 0 messages wait too, to keep publish order.
-                break;
+        // A message given up leaves room for one more: look again until none is.
+        let mut gave_up = true;
+        while gave_up {
+            gave_up = false;
+            if self.state != State::Connected || self.outgoing.queued() == 0 {
+                return;
             }
-            let Some(out) = self.outgoing.get_seq(seq) else {
-                continue;
-            };
-            let mut publish = out.publish.clone();
-            if out.transmitted {
-                publish.dup = true;
-            } else if let Some(at) = out.published_at {
-                if !age_expiry(&mut publish, now.saturating_duration_since(at)) {
-                    // The server would not deliver it either [MQTT-3.3.2-5].
-                    self.give_up(
-                        seq,
-                        ReasonCode::UNSPECIFIED_ERROR,
-                        "the Message Expiry Interval passed before the message could be sent",
-                    );
+            let room =
+                usize::from(self.server.receive_maximum).saturating_sub(self.outgoing.in_flight());
+            for (seq, id) in self.outgoing.queued_order(room) {
+                if id.is_some()
+                    && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
+                {
+                    // Later QoS 0 messages wait too, to keep publish order.
+                    break;
+                }
+                let Some(out) = self.outgoing.get_seq(seq) else {
+                    continue;
+                };
+                let mut publish = out.publish.clone();
+                if out.transmitted {
+                    publish.dup = true;
+                } else if let Some(at) = out.published_at {
+                    if !age_expiry(&mut publish, now.saturating_duration_since(at)) {
+                        // The server would not deliver it either [MQTT-3.3.2-5].
+                        self.give_up(
+                            seq,
+                            ReasonCode::UNSPECIFIED_ERROR,
+                            "the Message Expiry Interval passed before the message could be sent",
+                        );
+                        gave_up = true;
+                        continue;
+                    }
+                }
+                // The limits of the server we are connected to now (it may not be the one that
+                // was there when the message was published).
+                if let Err(e) = self.server_accepts(&publish) {
+                    let (code, why) = match e {
+                        SessionError::QoSNotSupported => (
+                            ReasonCode::QOS_NOT_SUPPORTED,
+                            "the server does not support this QoS",
+                        ),
+                        SessionError::RetainNotSupported => (
+                            ReasonCode::RETAIN_NOT_SUPPORTED,
+                            "the server does not support retained messages",
+                        ),
+                        SessionError::PacketTooLarge { .. } => (
+                            ReasonCode::PACKET_TOO_LARGE,
+                            "the message exceeds the server's Maximum Packet Size",
+                        ),
+                        _ => (
+                            ReasonCode::UNSPECIFIED_ERROR,
+                            "the message cannot be encoded",
+                        ),
+                    };
+                    self.give_up(seq, code, why);
+                    gave_up = true;
                     continue;
                 }
-            }
-            // The limits of the server we are connected to now (it may not be the one that
-            // was there when the message was published).
-            if let Err(e) = self.server_accepts(&publish) {
-                let (code, why) = match e {
-                    SessionError::QoSNotSupported => (
-                        ReasonCode::QOS_NOT_SUPPORTED,
-                        "the server does not support this QoS",
-                    ),
-                    SessionError::RetainNotSupported => (
-                        ReasonCode::RETAIN_NOT_SUPPORTED,
-                        "the server does not support retained messages",
-                    ),
-                    SessionError::PacketTooLarge { .. } => (
-                        ReasonCode::PACKET_TOO_LARGE,
-                        "the message exceeds the server's Maximum Packet Size",
-                    ),
-                    _ => (
-                        ReasonCode::UNSPECIFIED_ERROR,
-                        "the message cannot be encoded",
-                    ),
-                };
-                self.give_up(seq, code, why);
-                continue;
-            }
-            match id {
-                Some(_) => self.outgoing.mark_sent(seq),
-                None => {
-                    self.outgoing.take_seq(seq);
+                match id {
+                    Some(_) => self.outgoing.mark_sent(seq),
+                    None => {
+                        self.outgoing.take_seq(seq);
+                    }
                 }
+                self.transmit_publish(publish, now);
             }
-            self.transmit_publish(publish, now);
         }
     }
 
@@ -1014,7 +1026,12 @@ impl Session {
             self.forget_identifier(&filter, old.identifier);
         }
         if let Some(i) = identifier {
-            self.subscription_ids.entry(i).or_default().push(filter);
+            match self.subscription_ids.get_mut(&i) {
+                Some(filters) => filters.push(filter),
+                None => {
+                    self.subscription_ids.insert(i, vec![filter]);
+                }
+            }
         }
     }
 
@@ -1096,11 +1113,19 @@ impl Session {
         // except from an AUTH Success sent in its short form, with no properties at all.
         let short_success = a.code == ReasonCode::SUCCESS && a.properties.is_empty();
         if given != Some(&method) && !short_success {
-            let msg = format!(
-                "AUTH with Authentication Method {:?}, not {:?}",
-                given.map(|m| m.as_str()),
-                method.as_str()
-            );
+            // Quoted by hand: `{:?}` would bring string escaping and Unicode tables into
+            // the browser bundle for this one message.
+            let msg = match given {
+                Some(m) => format!(
+                    "AUTH with Authentication Method \"{}\", not \"{}\"",
+                    m.as_str(),
+                    method.as_str()
+                ),
+                None => format!(
+                    "AUTH without Authentication Method, not \"{}\"",
+                    method.as_str()
+                ),
+            };
             self.protocol_error(ReasonCode::PROTOCOL_ERROR, msg, None, now);
             return;
         }
