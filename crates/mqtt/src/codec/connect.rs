@@ -107,11 +107,7 @@ impl Connect {
             } else {
                 Properties::new()
             };
-            let topic = r.string("will topic")?;
-            if topic.has_wildcard() {
-                return Err(DecodeError::WildcardInTopicName);
-            }
-            let topic = topic.known_without_wildcard();
+            let topic = r.topic_name("will topic")?;
             // The Will Topic is a topic name, so at least one character [MQTT-4.7.3-1].
             if topic.is_empty() {
                 return Err(DecodeError::EmptyTopicName);

@@ -65,8 +65,25 @@ impl Decoder {
     /// Decodes the packet at the start of `buf` and removes it, or reports how much more is
     /// needed. After an error the stream cannot be trusted: close the connection.
     pub fn poll(&mut self, buf: &mut BytesMut) -> Result<Status, DecodeError> {
+        match self.decode(buf)? {
+            Some(packet) => Ok(Status::Packet(packet)),
+            None => Ok(Status::NeedMore {
+                needed: match peek_frame(buf)? {
+                    Frame::Header {
+                        header_len,
+                        remaining,
+                        ..
+                    } => Some((header_len + remaining).saturating_sub(buf.len())),
+                    Frame::Partial => None,
+                },
+            }),
+        }
+    }
+
+    /// Like [`Decoder::poll`], in the `Option` form: `Ok(None)` means "need more bytes".
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         let (first, header_len, remaining) = match peek_frame(buf)? {
-            Frame::Partial => return Ok(Status::NeedMore { needed: None }),
+            Frame::Partial => return Ok(None),
             Frame::Header {
                 first,
                 header_len,
@@ -83,27 +100,17 @@ impl Decoder {
         if buf.len() < size {
             // Ask for room once, so the rest of a large packet lands without reallocating.
             buf.reserve(size - buf.len());
-            return Ok(Status::NeedMore {
-                needed: Some(size - buf.len()),
-            });
+            return Ok(None);
         }
         // Advancing past the fixed header is a pointer bump; `split_off` would take (and then
         // release) another reference to the shared buffer.
         let mut frame = buf.split_to(size);
         frame.advance(header_len);
-        let body = frame.freeze();
-        let packet = Packet::decode_body(first, body, self.version)?;
-        if let Packet::Connect(c) = &packet {
+        // Built in place: the packet is written once, into what this returns.
+        let decoded = Packet::decode_body(first, frame.freeze(), self.version);
+        if let Ok(Some(Packet::Connect(c))) = &decoded {
             self.version = c.protocol;
         }
-        Ok(Status::Packet(packet))
-    }
-
-    /// Like [`Decoder::poll`], in the `Option` form: `Ok(None)` means "need more bytes".
-    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
-        match self.poll(buf)? {
-            Status::Packet(p) => Ok(Some(p)),
-            Status::NeedMore { .. } => Ok(None),
-        }
+        decoded
     }
 }

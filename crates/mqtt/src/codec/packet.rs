@@ -105,7 +105,10 @@ impl Packet {
                     return Err(DecodeError::TrailingBytes(p));
                 }
                 let body = Bytes::copy_from_slice(bytes.get(header_len..).unwrap_or_default());
-                Packet::decode_body(first, body, version)
+                // `Some` always: the body is here whole.
+                Packet::decode_body(first, body, version)?.ok_or(DecodeError::Truncated {
+                    field: "packet body",
+                })
             }
             Frame::Partial => Err(DecodeError::Truncated {
                 field: "fixed header",
@@ -113,12 +116,14 @@ impl Packet {
         }
     }
 
-    /// Decodes the body of a packet whose fixed header started with `first`.
+    /// Decodes the body of a packet whose fixed header started with `first`. Always `Some` on
+    /// success: the `Option` is the streaming decoder's return type, so that the packet is
+    /// built where the decoder returns it instead of being moved there.
     pub(crate) fn decode_body(
         first: u8,
         body: Bytes,
         version: Protocol,
-    ) -> Result<Packet, DecodeError> {
+    ) -> Result<Option<Packet>, DecodeError> {
         let packet = PacketType::from_nibble(first >> 4).ok_or(DecodeError::ReservedPacketType)?;
         let flags = first & 0x0f;
         if packet != PacketType::Publish && flags != packet.fixed_flags() {
@@ -130,10 +135,15 @@ impl Packet {
             PacketType::Connect => Packet::Connect(Box::new(Connect::read(r)?)),
             PacketType::ConnAck => Packet::ConnAck(ConnAck::read(r, v)?),
             PacketType::Publish => Packet::Publish(Publish::read(flags, r, v)?),
-            PacketType::PubAck => Packet::PubAck(PubResponse::read(packet, r, v)?),
-            PacketType::PubRec => Packet::PubRec(PubResponse::read(packet, r, v)?),
-            PacketType::PubRel => Packet::PubRel(PubResponse::read(packet, r, v)?),
-            PacketType::PubComp => Packet::PubComp(PubResponse::read(packet, r, v)?),
+            PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {
+                let response = PubResponse::read(packet, r, v)?;
+                match packet {
+                    PacketType::PubAck => Packet::PubAck(response),
+                    PacketType::PubRec => Packet::PubRec(response),
+                    PacketType::PubRel => Packet::PubRel(response),
+                    _ => Packet::PubComp(response),
+                }
+            }
             PacketType::Subscribe => Packet::Subscribe(Subscribe::read(r, v)?),
             PacketType::SubAck => Packet::SubAck(SubAck::read(r, v)?),
             PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::read(r, v)?),
@@ -151,7 +161,7 @@ impl Packet {
             PacketType::Disconnect => Packet::Disconnect(Disconnect::read(r, v)?),
             PacketType::Auth => Packet::Auth(Auth::read(r, v)?),
         };
-        Ok(decoded)
+        Ok(Some(decoded))
     }
 
     /// Appends the packet to `buf` as `version` puts it on the wire (a CONNECT uses its own

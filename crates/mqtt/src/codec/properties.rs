@@ -644,7 +644,16 @@ impl Properties {
 
     /// Reads a property length and the properties it spans, checking each against the rules
     /// for `place`.
+    #[inline(always)]
     pub(crate) fn read(r: &mut Reader, place: Place) -> Result<Properties, DecodeError> {
+        // Most packets carry none: a single 0 byte, read here without a call.
+        if r.skip_zero_byte() {
+            return Ok(Properties::new());
+        }
+        Properties::read_list(r, place)
+    }
+
+    fn read_list(r: &mut Reader, place: Place) -> Result<Properties, DecodeError> {
         let len = r.var_int("property length")? as usize;
         if len == 0 {
             return Ok(Properties::new());
@@ -732,8 +741,16 @@ impl Properties {
     }
 
     /// Writes the length prefix and the properties; `body_len` must have been checked.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write(&self, buf: &mut BytesMut, body_len: usize) {
+        if body_len == 0 {
+            buf.put_u8(0);
+        } else {
+            self.write_list(buf, body_len);
+        }
+    }
+
+    fn write_list(&self, buf: &mut BytesMut, body_len: usize) {
         put_var_int(buf, body_len);
         for p in &self.list {
             p.write(buf);

@@ -38,6 +38,8 @@ impl Publish {
         }
     }
 
+    // One caller (`Packet::decode_body`): inlined, the packet is built in place.
+    #[inline(always)]
     pub(crate) fn read(
         flags: u8,
         r: &mut Reader,
@@ -49,11 +51,7 @@ impl Publish {
         if dup && qos == QoS::AtMostOnce {
             return Err(DecodeError::DupOnQoS0);
         }
-        let topic = r.string("topic name")?;
-        if topic.has_wildcard() {
-            return Err(DecodeError::WildcardInTopicName);
-        }
-        let topic = topic.known_without_wildcard();
+        let topic = r.topic_name("topic name")?;
         let packet_id = if qos == QoS::AtMostOnce {
             None
         } else {

@@ -2,7 +2,9 @@
 //! of panicking, and strings and binaries come out as slices of the same buffer.
 
 use super::error::DecodeError;
-use super::strings::{has_nul, is_ascii_without_nul, ByteStr};
+use super::strings::{
+    has_nul, is_ascii_without_nul, is_plain_topic, scan_filter, ByteStr, FilterScan,
+};
 use super::types::PacketId;
 use bytes::{Buf, Bytes};
 
@@ -31,6 +33,14 @@ impl Reader {
             .ok_or(DecodeError::Truncated { field })?;
         self.pos += 1;
         Ok(b)
+    }
+
+    /// Moves past the next byte if it is 0 (an empty property length).
+    #[inline]
+    pub(crate) fn skip_zero_byte(&mut self) -> bool {
+        let zero = self.buf.get(self.pos) == Some(&0);
+        self.pos += usize::from(zero);
+        zero
     }
 
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
@@ -96,16 +106,85 @@ impl Reader {
         b
     }
 
+    /// Where the next length-prefixed field (two-byte length, then that many bytes) lies in
+    /// the buffer; the reader moves past it.
+    #[inline(always)]
+    fn prefixed(&mut self, field: &'static str) -> Result<(usize, usize), DecodeError> {
+        let len = usize::from(self.u16(field)?);
+        let end = self.pos + len;
+        if end > self.buf.len() {
+            return Err(DecodeError::Truncated { field });
+        }
+        let start = self.pos;
+        self.pos = end;
+        Ok((start, end))
+    }
+
+    /// How many length-prefixed fields, each followed by `extra` bytes, the rest of the
+    /// packet holds (counting a last, truncated one): the size to allocate for a list of topic
+    /// filters, found by hopping over their length prefixes.
+    pub(crate) fn count_prefixed(&self, extra: usize) -> usize {
+        let mut at = self.pos;
+        let mut count = 0;
+        while let Some(&[a, b]) = self.buf.get(at..).and_then(|s| s.first_chunk::<2>()) {
+            at += 2 + usize::from(u16::from_be_bytes([a, b])) + extra;
+            count += 1;
+        }
+        count
+    }
+
     /// Binary Data: a two-byte length and that many bytes.
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
-        let len = self.u16(field)?;
-        self.take(usize::from(len), field)
+        let (start, end) = self.prefixed(field)?;
+        Ok(self.buf.slice(start..end))
     }
 
     /// A UTF-8 Encoded String: well-formed, no U+0000 [MQTT-1.5.4-1, MQTT-1.5.4-2].
     pub(crate) fn string(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
-        let bytes = self.binary(field)?;
-        check_utf8(bytes, field)
+        let (start, end) = self.prefixed(field)?;
+        let bytes = self.buf.get(start..end).unwrap_or_default();
+        if is_ascii_without_nul(bytes) {
+            return Ok(ByteStr::from_ascii_without_nul(self.buf.slice(start..end)));
+        }
+        check_utf8(self.buf.slice(start..end), field)
+    }
+
+    /// A topic name: a UTF-8 Encoded String without wildcards [MQTT-3.3.2-2]. The usual
+    /// ASCII name is checked for both in one pass. (Emptiness is the caller's: an empty topic
+    /// name is allowed in 5.0 with a Topic Alias.)
+    #[inline]
+    pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
+        let (start, end) = self.prefixed(field)?;
+        let bytes = self.buf.get(start..end).unwrap_or_default();
+        let topic = if is_plain_topic(bytes) {
+            ByteStr::from_ascii_without_nul(self.buf.slice(start..end))
+        } else {
+            // UTF-8 errors first, as a string is read before it is looked at.
+            let topic = check_utf8(self.buf.slice(start..end), field)?;
+            if topic.has_wildcard() {
+                return Err(DecodeError::WildcardInTopicName);
+            }
+            topic
+        };
+        Ok(topic.known_without_wildcard())
+    }
+
+    /// A topic filter: a UTF-8 Encoded String that `topic::validate_filter` accepts. The
+    /// usual filter is accepted in one pass; anything else gets the full checks, which name
+    /// the rule broken.
+    #[inline]
+    pub(crate) fn filter(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
+        let (start, end) = self.prefixed(field)?;
+        let bytes = self.buf.get(start..end).unwrap_or_default();
+        let filter = match scan_filter(bytes) {
+            FilterScan::Plain => ByteStr::from_ascii_without_nul(self.buf.slice(start..end)),
+            FilterScan::Unknown => {
+                let filter = check_utf8(self.buf.slice(start..end), field)?;
+                crate::topic::validate_filter(&filter).map_err(DecodeError::InvalidTopicFilter)?;
+                filter
+            }
+        };
+        Ok(filter.known_filter())
     }
 }
 

@@ -89,14 +89,16 @@ impl ByteStr {
         self
     }
 
-    /// Whether the string holds U+0000 (looked up when known).
+    /// Whether the string holds U+0000 (looked up when known; the scan is out of line).
+    #[inline(always)]
     pub(crate) fn has_nul(&self) -> bool {
-        self.facts & NO_NUL == 0 && has_nul(&self.bytes)
+        self.facts & NO_NUL == 0 && scan(has_nul, &self.bytes)
     }
 
-    /// Whether the string holds `+` or `#` (looked up when known).
+    /// Whether the string holds `+` or `#` (looked up when known; the scan is out of line).
+    #[inline(always)]
     pub(crate) fn has_wildcard(&self) -> bool {
-        self.facts & NO_WILDCARD == 0 && has_wildcard(self.as_str())
+        self.facts & NO_WILDCARD == 0 && scan(has_wildcard, &self.bytes)
     }
 
     /// Whether the string is a valid topic filter (looked up when known).
@@ -125,6 +127,12 @@ impl ByteStr {
     }
 }
 
+/// Runs a scan the facts did not answer, out of line: the encoder's hot path only tests a bit.
+#[inline(never)]
+fn scan(test: impl Fn(&[u8]) -> bool, bytes: &[u8]) -> bool {
+    test(bytes)
+}
+
 /// Whether `bytes` are UTF-8. ASCII is UTF-8, and `is_ascii` is much quicker than
 /// `from_utf8` on short strings.
 fn is_utf8(bytes: &[u8]) -> bool {
@@ -137,11 +145,7 @@ fn facts_of(bytes: &[u8]) -> u8 {
     if !has_nul(bytes) {
         facts |= NO_NUL;
     }
-    if !any_byte(
-        bytes,
-        |w| zero_byte(w ^ splat(b'+')) | zero_byte(w ^ splat(b'#')),
-        |b| b == b'+' || b == b'#',
-    ) {
+    if !any_byte(bytes, wildcard_bytes) {
         facts |= NO_WILDCARD;
     }
     if facts & NO_NUL != 0 {
@@ -291,54 +295,170 @@ const fn splat(b: u8) -> u64 {
 }
 
 /// Non-zero when some byte of `w` is zero: the word-at-a-time test of `memchr` and `strlen`.
+/// Exact about *whether* a zero byte exists (not about which bytes are zero).
 const fn zero_byte(w: u64) -> u64 {
     w.wrapping_sub(splat(0x01)) & !w & splat(0x80)
 }
 
-/// Whether some byte matches, testing eight bytes at a time (`word`) and the last few one by
-/// one (`byte`). MQTT strings are short (topics: tens of bytes), too short for `memchr`'s
-/// set-up or a vector loop to pay off; this takes a few instructions per word.
-fn any_byte(bytes: &[u8], word: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> bool {
-    let mut words = bytes.chunks_exact(8);
-    let mut found = 0;
-    for w in &mut words {
-        if let Some(w) = w.first_chunk::<8>() {
-            found |= word(u64::from_ne_bytes(*w));
+/// The top bit set in exactly the bytes of `w` that equal `b` (no borrow between bytes, so
+/// positions can be read off it).
+const fn bytes_equal(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = splat(0x7f);
+    let x = w ^ splat(b);
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
+/// Non-zero when some byte is `+` or `#`.
+const fn wildcard_bytes(w: u64) -> u64 {
+    zero_byte(w ^ splat(b'+')) | zero_byte(w ^ splat(b'#'))
+}
+
+/// Non-zero when some byte is 0x00 or not ASCII.
+const fn nul_or_non_ascii(w: u64) -> u64 {
+    zero_byte(w) | (w & splat(0x80))
+}
+
+/// The OR of `word` over `bytes` read eight at a time, for a test that is true of a word when
+/// it is true of one of its bytes. MQTT strings are short (topics: tens of bytes), too short
+/// for `memchr`'s set-up or a vector loop to pay off, and a byte-by-byte tail would cost as
+/// much as the words: the tail is read as the last eight bytes (overlapping bytes already
+/// tested, which an any-byte test does not mind), and a string under eight bytes as two
+/// overlapping halves, padded with `a`, which no test here looks for. `T` is `u64`, or `u128`
+/// for two tests at once.
+#[inline]
+fn fold_words<T: Copy + Default + std::ops::BitOr<Output = T>>(
+    bytes: &[u8],
+    word: impl Fn(u64) -> T,
+) -> T {
+    const PAD: u64 = splat(b'a');
+    if let Some(last) = bytes.last_chunk::<8>() {
+        let mut found = word(u64::from_le_bytes(*last));
+        let mut rest = bytes;
+        while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+            found = found | word(u64::from_le_bytes(*w));
+            rest = tail;
         }
+        found
+    } else if let (Some(a), Some(b)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        word(u64::from(u32::from_le_bytes(*a)) | (u64::from(u32::from_le_bytes(*b)) << 32))
+    } else if let (Some(a), Some(b)) = (bytes.first_chunk::<2>(), bytes.last_chunk::<2>()) {
+        let halves = u64::from(u16::from_le_bytes(*a)) | (u64::from(u16::from_le_bytes(*b)) << 16);
+        word(halves | (PAD << 32))
+    } else if let Some(&b) = bytes.first() {
+        word(u64::from(b) | (PAD << 8))
+    } else {
+        T::default()
     }
-    found != 0 || words.remainder().iter().any(|&b| byte(b))
+}
+
+/// Whether some byte matches the any-byte test `word`.
+#[inline]
+fn any_byte(bytes: &[u8], word: impl Fn(u64) -> u64) -> bool {
+    fold_words(bytes, word) != 0
 }
 
 /// Whether a topic name holds a wildcard (`+` or `#`). Compares bytes: neither character can
 /// appear inside the encoding of another in UTF-8, and that is many times faster than
 /// `str::contains(['+', '#'])`, which decodes every character.
-pub(crate) fn has_wildcard(s: &str) -> bool {
-    any_byte(
-        s.as_bytes(),
-        |w| zero_byte(w ^ splat(b'+')) | zero_byte(w ^ splat(b'#')),
-        |b| b == b'+' || b == b'#',
-    )
+pub(crate) fn has_wildcard(bytes: &[u8]) -> bool {
+    any_byte(bytes, wildcard_bytes)
 }
 
 /// Whether `bytes` are ASCII and hold no 0x00 byte: the usual MQTT string, accepted in one
 /// pass instead of a U+0000 scan and a UTF-8 check.
+#[inline]
 pub(crate) fn is_ascii_without_nul(bytes: &[u8]) -> bool {
-    !any_byte(
-        bytes,
-        |w| zero_byte(w) | (w & splat(0x80)),
-        |b| b == 0 || b >= 0x80,
-    )
+    !any_byte(bytes, nul_or_non_ascii)
+}
+
+/// Whether `bytes` are ASCII without 0x00, `+` or `#`: the usual topic name, accepted in one
+/// pass.
+#[inline]
+pub(crate) fn is_plain_topic(bytes: &[u8]) -> bool {
+    !any_byte(bytes, |w| nul_or_non_ascii(w) | wildcard_bytes(w))
 }
 
 /// Whether `bytes` holds a 0x00 byte (in UTF-8, only U+0000 encodes to it).
 pub(crate) fn has_nul(bytes: &[u8]) -> bool {
-    any_byte(bytes, zero_byte, |b| b == 0)
+    any_byte(bytes, zero_byte)
+}
+
+/// What a one-pass look at a topic filter found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FilterScan {
+    /// ASCII without U+0000, not starting with `$`, every wildcard in its place: valid.
+    Plain,
+    /// Anything else (not ASCII, U+0000, `$…`, empty, a misplaced wildcard): not known, ask
+    /// `topic::validate_filter`, which names the rule broken.
+    Unknown,
+}
+
+/// Looks at a topic filter in one pass, for the usual case: ASCII without U+0000, not
+/// starting with `$` (so not a shared subscription, whose rules are left to
+/// `topic::validate_filter`), every `+` a whole level and every `#` the whole last level.
+#[inline]
+pub(crate) fn scan_filter(filter: &[u8]) -> FilterScan {
+    if matches!(filter.first(), None | Some(b'$')) {
+        return FilterScan::Unknown;
+    }
+    // Low half: U+0000 or non-ASCII; high half: a wildcard.
+    let found = fold_words(filter, |w| {
+        u128::from(nul_or_non_ascii(w)) | (u128::from(wildcard_bytes(w)) << 64)
+    });
+    if found as u64 != 0 || (found >> 64 != 0 && !wildcards_placed_well(filter)) {
+        return FilterScan::Unknown;
+    }
+    FilterScan::Plain
+}
+
+/// Whether every `+` is a whole level and every `#` the whole last level. Finds the
+/// wildcards eight bytes at a time and looks only at their neighbours.
+fn wildcards_placed_well(filter: &[u8]) -> bool {
+    let n = filter.len();
+    let placed_well = |i: usize| {
+        let whole_start = i == 0 || filter.get(i.wrapping_sub(1)) == Some(&b'/');
+        match filter.get(i) {
+            Some(b'#') => whole_start && i + 1 == n,
+            _ => whole_start && (i + 1 == n || filter.get(i + 1) == Some(&b'/')),
+        }
+    };
+    let word_ok = |base: usize, w: &[u8; 8]| {
+        let w = u64::from_le_bytes(*w);
+        let mut found = bytes_equal(w, b'+') | bytes_equal(w, b'#');
+        while found != 0 {
+            if !placed_well(base + (found.trailing_zeros() / 8) as usize) {
+                return false;
+            }
+            found &= found - 1;
+        }
+        true
+    };
+    let Some(last) = filter.last_chunk::<8>() else {
+        return filter
+            .iter()
+            .enumerate()
+            .all(|(i, &b)| (b != b'+' && b != b'#') || placed_well(i));
+    };
+    let mut base = 0;
+    let mut rest = filter;
+    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+        if !word_ok(base, w) {
+            return false;
+        }
+        base += 8;
+        rest = tail;
+    }
+    // The last eight bytes again, overlapping: checking a wildcard twice does no harm.
+    rest.is_empty() || word_ok(n - 8, last)
 }
 
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)] // a test: an index out of range is a failure
 mod tests {
-    use super::{has_nul, has_wildcard, is_ascii_without_nul, ByteStr};
+    use super::{
+        has_nul, has_wildcard, is_ascii_without_nul, is_plain_topic, scan_filter, ByteStr,
+        FilterScan,
+    };
 
     #[test]
     fn facts_agree_with_the_checks() {
@@ -360,7 +480,23 @@ mod tests {
             "a\0b",
             "$SYS/x",
             "é/+/ü",
+            "sensors/+/+/battery",
+            "home/livingroom/#",
+            "a/b/c/d/e/f/+",
+            "aaaaaaa/#",
+            "aaaaaaa+/b",
+            "abcdefgh#",
+            "abcdefg/+x",
+            "+/abcdefghijklmno/+",
+            "#/abcdefghijklmnop",
         ] {
+            if !s.starts_with('$') {
+                assert_eq!(
+                    scan_filter(s.as_bytes()) == FilterScan::Plain,
+                    s.is_ascii() && crate::topic::validate_filter(s).is_ok(),
+                    "{s:?}"
+                );
+            }
             let a = ByteStr::from(s);
             let b = ByteStr::from_static(s);
             let c = ByteStr::from(s.to_string());
@@ -381,7 +517,7 @@ mod tests {
     fn byte_scans_agree_with_the_plain_loops() {
         // Bytes near the ones looked for, so a wrong word trick shows.
         let alphabet = [
-            b'a', b'+', b'#', 0, 0x80, 0xff, b'/', 0xab, 0xa3, 0x01, b'*', b'"',
+            b'a', b'+', b'#', 0, 0x80, 0xff, b'/', 0xab, 0xa3, 0x01, b'*', b'"', b'$',
         ];
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..200_000 {
@@ -406,8 +542,26 @@ mod tests {
                 bytes.is_ascii() && !bytes.contains(&0),
                 "{bytes:?}"
             );
+            assert_eq!(
+                is_plain_topic(&bytes),
+                bytes.is_ascii() && !bytes.iter().any(|b| matches!(b, 0 | b'+' | b'#')),
+                "{bytes:?}"
+            );
             let text = String::from_utf8_lossy(&bytes);
-            assert_eq!(has_wildcard(&text), text.contains(['+', '#']), "{text:?}");
+            assert_eq!(
+                has_wildcard(text.as_bytes()),
+                text.contains(['+', '#']),
+                "{text:?}"
+            );
+            // The quick filter test decides every filter without U+0000 or a leading `$`
+            // as `validate_filter` does, and accepts nothing else.
+            let valid = crate::topic::validate_filter(&text).is_ok();
+            let plain = scan_filter(text.as_bytes()) == FilterScan::Plain;
+            if text.starts_with('$') || !text.is_ascii() || text.contains('\0') {
+                assert!(!plain, "{text:?}");
+            } else {
+                assert_eq!(plain, valid, "{text:?}");
+            }
         }
     }
 }

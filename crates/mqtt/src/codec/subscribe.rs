@@ -139,12 +139,6 @@ fn read_props(r: &mut Reader, packet: PacketType, v: Protocol) -> Result<Propert
     }
 }
 
-fn read_filter(r: &mut Reader) -> Result<ByteStr, DecodeError> {
-    let filter = r.string("topic filter")?;
-    topic::validate_filter(&filter).map_err(DecodeError::InvalidTopicFilter)?;
-    Ok(filter.known_filter())
-}
-
 fn read_codes(
     r: &mut Reader,
     packet: PacketType,
@@ -207,10 +201,10 @@ impl Subscribe {
     pub(crate) fn read(r: &mut Reader, v: Protocol) -> Result<Subscribe, DecodeError> {
         let packet_id = r.packet_id()?;
         let properties = read_props(r, PacketType::Subscribe, v)?;
-        // A subscription takes at least 4 bytes: allocate once for the usual few.
-        let mut subscriptions = Vec::with_capacity((r.remaining() / 4).min(32));
+        // Allocate once, exactly (a large allocation is a slow one).
+        let mut subscriptions = Vec::with_capacity(r.count_prefixed(1));
         while !r.is_empty() {
-            let filter = read_filter(r)?;
+            let filter = r.filter("topic filter")?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, v)?;
             if options.no_local && topic::is_shared(&filter) {
                 return Err(DecodeError::NoLocalOnSharedSubscription);
@@ -306,10 +300,9 @@ impl Unsubscribe {
     pub(crate) fn read(r: &mut Reader, v: Protocol) -> Result<Unsubscribe, DecodeError> {
         let packet_id = r.packet_id()?;
         let properties = read_props(r, PacketType::Unsubscribe, v)?;
-        // A topic filter takes at least 3 bytes: allocate once for the usual few.
-        let mut filters = Vec::with_capacity((r.remaining() / 3).min(32));
+        let mut filters = Vec::with_capacity(r.count_prefixed(0));
         while !r.is_empty() {
-            filters.push(read_filter(r)?);
+            filters.push(r.filter("topic filter")?);
         }
         if filters.is_empty() {
             return Err(DecodeError::NoTopicFilters(PacketType::Unsubscribe));

@@ -63,12 +63,15 @@ pub(crate) fn packet_len(remaining: usize) -> Result<usize, EncodeError> {
     Ok(1 + var_int_len(remaining) + remaining)
 }
 
-/// Reserves room for the whole packet and writes its fixed header.
-#[inline]
+/// Reserves room for the whole packet and writes its fixed header: one write for the usual
+/// one- or two-byte remaining length.
+#[inline(always)]
 pub(crate) fn put_fixed_header(buf: &mut BytesMut, first: u8, remaining: usize) {
     buf.reserve(1 + var_int_len(remaining) + remaining);
     if remaining < 0x80 {
         buf.put_slice(&[first, remaining as u8]);
+    } else if remaining < 0x4000 {
+        buf.put_slice(&[first, remaining as u8 | 0x80, (remaining >> 7) as u8]);
     } else {
         buf.put_u8(first);
         put_long_var_int(buf, remaining);
