@@ -92,6 +92,15 @@ pub fn TopicTreePanel(
                 style=format!("height:{height}px")
                 on:scroll=move |ev| scroll.set(event_target::<web_sys::Element>(&ev).scroll_top() as f64)
             >
+                <p class="muted tree-empty" hidden=move || !rows.with(Vec::is_empty)>
+                    {move || {
+                        if search.with(|s| s.trim().is_empty()) {
+                            "No messages yet: subscribe to a filter above (# for everything)."
+                        } else {
+                            "No topic matches."
+                        }
+                    }}
+                </p>
                 <div style=move || format!("height:{}px;position:relative", rows.with(Vec::len) as f64 * ROW)>
                     {move || {
                         visible()
