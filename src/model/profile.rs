@@ -145,9 +145,6 @@ impl Profile {
                 "Resuming a session needs a client id: generate one, or tick Clean start.".into(),
             );
         }
-        if self.password.is_empty() && self.remember_password {
-            // Harmless; nothing to remember.
-        }
         if self.version == Version::V5 && self.receive_maximum == 0 {
             err(
                 "receive_maximum",

@@ -210,13 +210,10 @@ impl Connection {
                 self.stores.push(r);
             }
             Notice::Status(s) => self.status.set(Some(s.clone())),
-            Notice::Connected {
-                session_present, ..
-            } => {
+            Notice::Connected { .. } => {
                 let this = *self;
-                let resume = *session_present;
                 // Not from inside the client's callback: commands re-enter the driver.
-                spawn_local(async move { this.subscribe_all(resume) });
+                spawn_local(async move { this.subscribe_all() });
             }
             _ => {}
         }
@@ -224,7 +221,7 @@ impl Connection {
 
     /// (Re)subscribes to every listed filter. With a resumed session the broker still has
     /// them; subscribing again is harmless and brings their retained messages.
-    fn subscribe_all(&self, _resumed: bool) {
+    fn subscribe_all(&self) {
         let subs = self.subscriptions.get_untracked();
         for s in subs {
             self.send_subscribe(s);

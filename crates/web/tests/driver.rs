@@ -317,13 +317,7 @@ async fn persisted_qos1_messages_are_delivered_by_the_next_client_with_the_same_
     let id = unique("persist");
     let topic = format!("sbw/{id}/persist");
     // A subscriber on the working broker.
-    let sub = Client::connect(config(&unique("persist-sub"), Protocol::V5))
-        .await
-        .unwrap();
-    sub.subscribe(vec![Subscription::new(topic.clone(), QoS::AtLeastOnce)])
-        .await
-        .unwrap();
-    let mut messages = sub.messages();
+    let (sub, mut messages) = subscriber(&unique("persist-sub"), &topic).await;
 
     // The publisher's first broker is unreachable: messages wait in its queue.
     let urls = vec![closed_url(), ws_url().to_string()];
@@ -391,13 +385,7 @@ fn gated_first_attempt(cfg: &mut Config) -> Rc<RefCell<Option<js_sys::Function>>
 async fn publish_waits_for_room_when_the_queue_is_full() {
     let id = unique("full");
     let topic = format!("sbw/{id}/full");
-    let sub = Client::connect(config(&unique("full-sub"), Protocol::V5))
-        .await
-        .unwrap();
-    sub.subscribe(vec![Subscription::new(topic.clone(), QoS::AtLeastOnce)])
-        .await
-        .unwrap();
-    let mut messages = sub.messages();
+    let (sub, mut messages) = subscriber(&unique("full-sub"), &topic).await;
 
     let mut cfg = config(&id, Protocol::V5);
     cfg.options.queue_limit = 4;

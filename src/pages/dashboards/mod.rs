@@ -101,11 +101,9 @@ pub fn DashboardsPage() -> impl IntoView {
                                 let existing = dashboards.list.get_untracked();
                                 match dashboard::import(&io_text.get_untracked(), &existing) {
                                     Ok(new) => {
-                                        let n = new.len();
                                         dashboards.update(|l| l.extend(new));
                                         io.set(None);
                                         io_error.set(None);
-                                        let _ = n;
                                     }
                                     Err(e) => io_error.set(Some(e)),
                                 }

@@ -5,9 +5,9 @@ use futures_core::Stream;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-use switchboard_mqtt::codec::Protocol;
+use switchboard_mqtt::codec::{Protocol, QoS, Subscription};
 use switchboard_mqtt::session::Options;
-use switchboard_web::{Config, Message, Messages};
+use switchboard_web::{Client, Config, Message, Messages};
 
 pub mod fixture;
 
@@ -45,6 +45,18 @@ pub fn config(id: &str, protocol: Protocol) -> Config {
     let mut c = Config::new(ws_url(), options(id, protocol));
     c.persist = false;
     c
+}
+
+/// A client `id` on the test broker (5.0), subscribed to `topic` at QoS 1, and its messages.
+pub async fn subscriber(id: &str, topic: &str) -> (Client, Messages) {
+    let sub = Client::connect(config(id, Protocol::V5))
+        .await
+        .unwrap_or_else(|e| panic!("subscriber {id} did not connect: {e}"));
+    sub.subscribe(vec![Subscription::new(topic.to_string(), QoS::AtLeastOnce)])
+        .await
+        .unwrap_or_else(|e| panic!("subscriber {id} could not subscribe: {e}"));
+    let messages = sub.messages();
+    (sub, messages)
 }
 
 pub async fn sleep(ms: i32) {
