@@ -27,7 +27,7 @@ if (!bin || !(receiveN > 0 && publishN > 0 && size > 0 && rounds > 0)) {
 // The bare client is the ceiling: MQTT by hand over a WebSocket (see index.html). The
 // in-flight window changes nothing when receiving.
 const RECEIVERS = ['switchboard', 'mqtt.js', 'bare WebSocket'];
-const PUBLISHERS = ['switchboard', 'switchboard, maxInflight 65535', 'mqtt.js', 'bare WebSocket'];
+const PUBLISHERS = ['switchboard', 'switchboard, maxInflight 20', 'mqtt.js', 'bare WebSocket'];
 // Generous bounds for a busy 2-core machine; a run that hits one reports what it got.
 const RECEIVE_TIMEOUT_MS = 180_000;
 const PUBLISH_TIMEOUT_MS = 180_000;
@@ -113,8 +113,8 @@ try {
   const cheaper = (key, a) => `${(median(cpu[key]['mqtt.js']) / median(cpu[key][a])).toFixed(2)}×`;
   row(['switchboard vs MQTT.js', faster('receive', 'switchboard'), cheaper('receive', 'switchboard'),
     faster('publish', 'switchboard'), cheaper('publish', 'switchboard')]);
-  const wide = 'switchboard, maxInflight 65535';
-  row([`${wide} vs MQTT.js`, '', '', faster('publish', wide), cheaper('publish', wide)]);
+  const narrow = 'switchboard, maxInflight 20';
+  row([`${narrow} vs MQTT.js`, '', '', faster('publish', narrow), cheaper('publish', narrow)]);
   console.log(`(median of ${rounds} round${rounds === 1 ? '' : 's'}; headless Chromium ${browser.version()})`);
 } catch (e) {
   failed = true;

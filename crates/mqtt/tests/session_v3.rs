@@ -219,10 +219,11 @@ fn v311_server_disconnect_surfaces() {
 }
 
 #[test]
-fn v311_keeps_at_most_send_maximum_in_flight() {
-    // 3.1.1 has no Receive Maximum, yet brokers have a limit (mosquitto drops a 3.1.1 client's
-    // QoS 2 messages beyond 20 unreleased while answering PUBREC): Options::send_maximum_v3,
-    // 20 by default, holds the rest back until acknowledgements make room.
+fn v311_keeps_at_most_20_qos2_in_flight() {
+    // 3.1.1 has no Receive Maximum, yet brokers have a limit for QoS 2 (mosquitto drops a
+    // 3.1.1 client's QoS 2 messages beyond 20 unreleased while answering PUBREC):
+    // Options::send_maximum_v3_qos2, 20 by default, holds the rest back until
+    // acknowledgements make room.
     let mut h = Harness::v311();
     h.up(Properties::new());
     let ids: Vec<_> = (0..22)
@@ -236,7 +237,36 @@ fn v311_keeps_at_most_send_maximum_in_flight() {
     h.recv(Packet::PubComp(PubResponse::new(ids[0])));
     assert_eq!(payloads(&h.sent()), ["20"]);
 
-    // Configurable, and QoS 1 counts the same.
+    // A QoS 1 message published behind a waiting QoS 2 one waits too: publish order holds.
+    let late = h.publish("t", "late", QoS::AtLeastOnce);
+    assert!(h.sent().is_empty());
+    h.recv(Packet::PubRec(PubResponse::new(ids[1])));
+    h.recv(Packet::PubComp(PubResponse::new(ids[1])));
+    assert_eq!(payloads(&h.sent()), ["21", "late"]);
+    h.recv(Packet::PubAck(PubResponse::new(late)));
+    assert_eq!(h.s.pending(), (0, 20));
+}
+
+#[test]
+fn v311_sends_qos1_without_a_window_of_20() {
+    // QoS 1 has no such trap: by default every QoS 1 message goes out at once, as MQTT.js
+    // sends them, and QoS 2 ones still stop at 20 among them.
+    let mut h = Harness::v311();
+    h.up(Properties::new());
+    for i in 0..500 {
+        h.publish("t", &format!("{i}"), QoS::AtLeastOnce);
+    }
+    assert_eq!(publishes(&h.sent()).len(), 500);
+    for i in 0..25 {
+        h.publish("t", &format!("q2-{i}"), QoS::ExactlyOnce);
+    }
+    assert_eq!(publishes(&h.sent()).len(), 20);
+    assert_eq!(h.s.pending(), (5, 520));
+}
+
+#[test]
+fn v311_keeps_at_most_send_maximum_in_flight() {
+    // The whole window is configurable too, and QoS 1 counts against it.
     let mut o = Options::new(Protocol::V3_1_1, "t");
     o.send_maximum_v3 = 2;
     let mut h = Harness::new(o);

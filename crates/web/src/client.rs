@@ -3,12 +3,12 @@
 use crate::config::Config;
 use crate::driver::{self, with, Shared};
 use crate::error::Error;
-use crate::pending::Pending;
+use crate::pending::{Pending, Slot};
 use crate::status::{Notice, State, Status};
 use crate::timers::TimerStats;
 use bytes::Bytes;
 use futures_core::Stream;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
@@ -107,8 +107,22 @@ impl Client {
 
     /// Publishes a prepared PUBLISH (for 5.0 properties). See [`Client::publish`].
     pub fn publish_packet(&self, publish: Publish) -> Pending<Result<ReasonCode, Error>> {
-        self.run(|d, _| d.publish(publish))
-            .unwrap_or_else(|| Pending::ready(Err(Error::Closed)))
+        let (pending, slot) = Pending::new();
+        self.publish_then(publish, slot);
+        pending
+    }
+
+    /// [`Client::publish_packet`], completing `slot`.
+    pub(crate) fn publish_then(&self, publish: Publish, slot: Slot<Result<ReasonCode, Error>>) {
+        let slot = Cell::new(Some(slot));
+        let ran = self.run(|d, _| {
+            if let Some(slot) = slot.take() {
+                d.publish(publish, slot);
+            }
+        });
+        if let (None, Some(slot)) = (ran, slot.take()) {
+            slot.complete(Err(Error::Closed));
+        }
     }
 
     /// Subscribes; resolves with one code per filter (the granted QoS, or a failure code).
@@ -125,14 +139,51 @@ impl Client {
         subscriptions: Vec<Subscription>,
         properties: Properties,
     ) -> Pending<Result<Vec<ReasonCode>, Error>> {
-        self.run(|d, _| d.subscribe(subscriptions, properties))
-            .unwrap_or_else(|| Pending::ready(Err(Error::Closed)))
+        let (pending, slot) = Pending::new();
+        self.subscribe_then(subscriptions, properties, slot);
+        pending
+    }
+
+    /// [`Client::subscribe_with`], completing `slot`.
+    pub(crate) fn subscribe_then(
+        &self,
+        subscriptions: Vec<Subscription>,
+        properties: Properties,
+        slot: Slot<Result<Vec<ReasonCode>, Error>>,
+    ) {
+        let slot = Cell::new(Some(slot));
+        let ran = self.run(|d, _| {
+            if let Some(slot) = slot.take() {
+                d.subscribe(subscriptions, properties, slot);
+            }
+        });
+        if let (None, Some(slot)) = (ran, slot.take()) {
+            slot.complete(Err(Error::Closed));
+        }
     }
 
     /// Unsubscribes; resolves with one code per filter (5.0; empty for 3.x).
     pub fn unsubscribe(&self, filters: Vec<ByteStr>) -> Pending<Result<Vec<ReasonCode>, Error>> {
-        self.run(|d, _| d.unsubscribe(filters))
-            .unwrap_or_else(|| Pending::ready(Err(Error::Closed)))
+        let (pending, slot) = Pending::new();
+        self.unsubscribe_then(filters, slot);
+        pending
+    }
+
+    /// [`Client::unsubscribe`], completing `slot`.
+    pub(crate) fn unsubscribe_then(
+        &self,
+        filters: Vec<ByteStr>,
+        slot: Slot<Result<Vec<ReasonCode>, Error>>,
+    ) {
+        let slot = Cell::new(Some(slot));
+        let ran = self.run(|d, _| {
+            if let Some(slot) = slot.take() {
+                d.unsubscribe(filters, slot);
+            }
+        });
+        if let (None, Some(slot)) = (ran, slot.take()) {
+            slot.complete(Err(Error::Closed));
+        }
     }
 
     /// Sends DISCONNECT (when connected) and closes the client for good. Commands still

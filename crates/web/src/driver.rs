@@ -13,7 +13,7 @@ use crate::client::Message;
 use crate::config::{AuthChallenge, Config, Override};
 use crate::error::Error;
 use crate::online::{self, Online};
-use crate::pending::{Pending, Slot, Waiters};
+use crate::pending::{Slot, Waiters};
 use crate::persist::{self, Store};
 use crate::socket::{Socket, SocketEvent};
 use crate::status::{describe, LastError, Notice, State, Status};
@@ -895,11 +895,10 @@ impl Driver {
     /// waits here, in call order, and any later publish waits behind it; each goes to the
     /// session as acknowledgements make room. Waiting publishes live in memory only (not yet
     /// in IndexedDB) and fail with [`Error::Closed`] if the client closes first.
-    pub(crate) fn publish(&mut self, publish: Publish) -> Pending<Result<ReasonCode, Error>> {
+    pub(crate) fn publish(&mut self, publish: Publish, slot: Slot<Result<ReasonCode, Error>>) {
         if self.closed {
-            return Pending::ready(Err(Error::Closed));
+            return slot.complete(Err(Error::Closed));
         }
-        let (pending, slot) = Pending::new();
         if self.waiting.is_empty() {
             if let Some(refused) = self.offer(publish, slot) {
                 self.waiting.push_back(refused);
@@ -907,7 +906,6 @@ impl Driver {
         } else {
             self.waiting.push_back((publish, slot));
         }
-        pending
     }
 
     /// Gives a publish to the session and settles or registers its slot; hands both back
@@ -978,9 +976,10 @@ impl Driver {
         &mut self,
         subscriptions: Vec<Subscription>,
         properties: Properties,
-    ) -> Pending<Result<Vec<ReasonCode>, Error>> {
+        slot: Slot<Result<Vec<ReasonCode>, Error>>,
+    ) {
         if self.closed {
-            return Pending::ready(Err(Error::Closed));
+            return slot.complete(Err(Error::Closed));
         }
         match self
             .session
@@ -988,29 +987,26 @@ impl Driver {
         {
             Ok(id) => {
                 self.dirty_now = true;
-                let (pending, slot) = Pending::new();
                 self.subscribes.insert(id.get(), slot);
-                pending
             }
-            Err(e) => Pending::ready(Err(e.into())),
+            Err(e) => slot.complete(Err(e.into())),
         }
     }
 
     pub(crate) fn unsubscribe(
         &mut self,
         filters: Vec<ByteStr>,
-    ) -> Pending<Result<Vec<ReasonCode>, Error>> {
+        slot: Slot<Result<Vec<ReasonCode>, Error>>,
+    ) {
         if self.closed {
-            return Pending::ready(Err(Error::Closed));
+            return slot.complete(Err(Error::Closed));
         }
         match self.session.unsubscribe(filters, Instant::now()) {
             Ok(id) => {
                 self.dirty_now = true;
-                let (pending, slot) = Pending::new();
                 self.unsubscribes.insert(id.get(), slot);
-                pending
             }
-            Err(e) => Pending::ready(Err(e.into())),
+            Err(e) => slot.complete(Err(e.into())),
         }
     }
 

@@ -17,6 +17,7 @@
 use crate::client::{Client, ListenerId};
 use crate::config::{AttemptHook, AuthChallenge, AuthHandler, Config, Override, TimerPreference};
 use crate::error::Error;
+use crate::pending::Slot;
 use crate::socket::js_message;
 use crate::status::{LastError, Notice, State, Status};
 use bytes::Bytes;
@@ -24,8 +25,8 @@ use js_sys::{Array, Function, Object, Reflect, Uint8Array};
 use std::rc::Rc;
 use std::time::Duration;
 use switchboard_mqtt::codec::{
-    ByteStr, Properties, Property, Protocol, Publish, QoS, RetainHandling, Subscription,
-    SubscriptionOptions, Will,
+    ByteStr, Properties, Property, Protocol, Publish, QoS, ReasonCode, RetainHandling,
+    Subscription, SubscriptionOptions, Will,
 };
 use switchboard_mqtt::session::Options;
 use wasm_bindgen::prelude::*;
@@ -95,9 +96,12 @@ export interface ConnectOptions {
    * instead of failing; the oldest queued QoS 0 message is dropped first to make room. */
   queueLimit?: number;
   /** How many QoS 1/2 messages may await acknowledgement at once on an MQTT 3.x connection
-   *  (default 20, what mosquitto accepts without dropping QoS 2; 5.0 uses the server's
-   *  Receive Maximum). */
+   *  (default 65535: no limit but the packet identifiers, as in MQTT.js; 5.0 uses the
+   *  server's Receive Maximum). */
   maxInflight?: number;
+  /** How many of those may be QoS 2 (default 20: mosquitto silently drops a 3.x client's
+   *  QoS 2 messages beyond its `max_inflight_messages`, 20 by default). */
+  maxInflightQos2?: number;
   /** Called before each attempt; may return another URL or fresh credentials. */
   beforeConnect?: (attempt: number, url: string) =>
     | Promise<{ url?: string; username?: string; password?: string | Uint8Array } | undefined | null>
@@ -276,20 +280,28 @@ impl JsClient {
         filters: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SubscribeOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        let parsed = parse_subscriptions(&filters, &options.unwrap_or(JsValue::UNDEFINED));
-        let client = self.client.clone();
-        future_to_promise(async move {
-            let (subs, props) = parsed?;
-            let names: Vec<String> = subs.iter().map(|s| s.filter.to_string()).collect();
-            let codes = client.subscribe_with(subs, props).await.map_err(to_js)?;
-            let out = Array::new();
-            for (topic, code) in names.iter().zip(codes) {
-                let g = Object::new();
-                set(&g, "topic", &JsValue::from_str(topic));
-                set(&g, "qos", &JsValue::from(code.get()));
-                out.push(&g);
-            }
-            Ok(out.into())
+        let (subs, props) =
+            match parse_subscriptions(&filters, &options.unwrap_or(JsValue::UNDEFINED)) {
+                Ok(parsed) => parsed,
+                Err(e) => return js_sys::Promise::reject(&e),
+            };
+        let names: Vec<String> = subs.iter().map(|s| s.filter.to_string()).collect();
+        let mut command = Some((subs, props, names));
+        js_sys::Promise::new(&mut |resolve, reject| {
+            let Some((subs, props, names)) = command.take() else {
+                return;
+            };
+            let slot = settle(resolve, reject, move |codes: Vec<ReasonCode>| {
+                let out = Array::new();
+                for (topic, code) in names.iter().zip(codes) {
+                    let g = Object::new();
+                    set(&g, "topic", &JsValue::from_str(topic));
+                    set(&g, "qos", &JsValue::from(code.get()));
+                    out.push(&g);
+                }
+                out.into()
+            });
+            self.client.subscribe_then(subs, props, slot);
         })
     }
 
@@ -304,16 +316,17 @@ impl JsClient {
         payload: JsValue,
         #[wasm_bindgen(unchecked_param_type = "PublishOptions")] options: Option<JsValue>,
     ) -> js_sys::Promise {
-        match parse_publish(topic, &payload, &options.unwrap_or(JsValue::UNDEFINED)) {
-            Ok(p) => {
-                let pending = self.client.publish_packet(p);
-                future_to_promise(async move {
-                    pending.await.map_err(to_js)?;
-                    Ok(JsValue::UNDEFINED)
-                })
+        let mut publish =
+            match parse_publish(topic, &payload, &options.unwrap_or(JsValue::UNDEFINED)) {
+                Ok(p) => Some(p),
+                Err(e) => return js_sys::Promise::reject(&e),
+            };
+        js_sys::Promise::new(&mut |resolve, reject| {
+            if let Some(p) = publish.take() {
+                let slot = settle(resolve, reject, |_| JsValue::UNDEFINED);
+                self.client.publish_then(p, slot);
             }
-            Err(e) => js_sys::Promise::reject(&e),
-        }
+        })
     }
 
     /// Unsubscribes from a filter or a list of filters; resolves with the reason codes (5.0).
@@ -326,16 +339,15 @@ impl JsClient {
             Ok(f) => f,
             Err(e) => return js_sys::Promise::reject(&e),
         };
-        let pending = self
-            .client
-            .unsubscribe(filters.into_iter().map(ByteStr::from).collect());
-        future_to_promise(async move {
-            let codes = pending.await.map_err(to_js)?;
-            Ok(codes
-                .iter()
-                .map(|c| JsValue::from(c.get()))
-                .collect::<Array>()
-                .into())
+        let mut filters = Some(filters.into_iter().map(ByteStr::from).collect());
+        js_sys::Promise::new(&mut |resolve, reject| {
+            if let Some(filters) = filters.take() {
+                let slot = settle(resolve, reject, |codes: Vec<ReasonCode>| {
+                    let out: Array = codes.iter().map(|c| JsValue::from(c.get())).collect();
+                    out.into()
+                });
+                self.client.unsubscribe_then(filters, slot);
+            }
         })
     }
 
@@ -549,6 +561,20 @@ fn last_error_to_js(e: &LastError) -> JsValue {
         set(&err, "code", &JsValue::from(c));
     }
     err.into()
+}
+
+/// A slot that settles a Promise: `resolve(value(ok))`, or `reject` with the error.
+fn settle<T: 'static>(
+    resolve: Function,
+    reject: Function,
+    value: impl FnOnce(T) -> JsValue + 'static,
+) -> Slot<Result<T, Error>> {
+    Slot::callback(move |result| {
+        let _ = match result {
+            Ok(v) => resolve.call1(&JsValue::UNDEFINED, &value(v)),
+            Err(e) => reject.call1(&JsValue::UNDEFINED, &to_js(e)),
+        };
+    })
 }
 
 fn to_js(e: Error) -> JsValue {
@@ -868,6 +894,9 @@ fn parse_config(url: String, o: &JsValue) -> Result<Config, JsValue> {
     }
     if let Some(n) = get_uint(o, "maxInflight", 65_535)? {
         opts.send_maximum_v3 = n.max(1) as u16;
+    }
+    if let Some(n) = get_uint(o, "maxInflightQos2", 65_535)? {
+        opts.send_maximum_v3_qos2 = n.max(1) as u16;
     }
     if let Some(w) = get(o, "will") {
         let topic = get_str(&w, "topic")?.ok_or_else(|| type_error(&["will.topic is required"]))?;

@@ -8,19 +8,36 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-struct State<T> {
+pub(crate) struct State<T> {
     value: Option<T>,
     waker: Option<Waker>,
 }
 
-/// The completion side of a [`Pending`].
-pub(crate) struct Slot<T>(Rc<RefCell<State<T>>>);
+/// The completion side of a command: a [`Pending`] future, or a callback.
+pub(crate) enum Slot<T> {
+    /// Completes a [`Pending`].
+    Future(Rc<RefCell<State<T>>>),
+    /// Runs at completion, inside the driver's borrow: it must not call back into the client.
+    /// The JS API settles its Promise here, one call instead of a task woken through a
+    /// microtask and polled (publishing at QoS 1 completes one per PUBACK).
+    Callback(Box<dyn FnOnce(T)>),
+}
 
 impl<T> Slot<T> {
-    /// Stores the value and wakes the task awaiting it. Waking only schedules that task
-    /// (wasm-bindgen-futures runs it from a microtask), so this is safe inside a borrow.
+    /// A slot that calls `f` with the value.
+    pub(crate) fn callback(f: impl FnOnce(T) + 'static) -> Slot<T> {
+        Slot::Callback(Box::new(f))
+    }
+
+    /// Stores the value and wakes the task awaiting it, or runs the callback. Waking only
+    /// schedules that task (wasm-bindgen-futures runs it from a microtask), so this is safe
+    /// inside a borrow.
     pub(crate) fn complete(self, value: T) {
-        let waker = match self.0.try_borrow_mut() {
+        let state = match self {
+            Slot::Future(state) => state,
+            Slot::Callback(f) => return f(value),
+        };
+        let waker = match state.try_borrow_mut() {
             Ok(mut s) => {
                 s.value = Some(value);
                 s.waker.take()
@@ -71,15 +88,7 @@ impl<T> Pending<T> {
             value: None,
             waker: None,
         }));
-        (Pending(state.clone()), Slot(state))
-    }
-
-    /// A value that is already there.
-    pub(crate) fn ready(value: T) -> Pending<T> {
-        Pending(Rc::new(RefCell::new(State {
-            value: Some(value),
-            waker: None,
-        })))
+        (Pending(state.clone()), Slot::Future(state))
     }
 }
 

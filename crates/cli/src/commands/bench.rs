@@ -22,7 +22,7 @@ A publisher keeps at most --window messages on their way to its subscriber: a br
 a QoS 1 message when it takes it, not when it delivers it, and drops what exceeds its queue
 for a slow subscriber (mosquitto: 1,000 messages by default). On MQTT 3.1.1, where the broker
 announces no Receive Maximum, the window is also how many QoS 1 messages go unacknowledged at
-once; QoS 2 stays at 20, mosquitto's limit.
+once; QoS 2 stays at 20, mosquitto's limit (the session's send_maximum_v3_qos2).
 
 Example:
   switchboard bench -L mqtt://127.0.0.1:1883 --clients 4 --messages 20000 --size 64 -q 1")]
@@ -250,9 +250,7 @@ pub(crate) async fn run(args: BenchArgs) -> Result<(), String> {
         let mut config = conn.config("bench", false, None)?;
         config.reconnect = false;
         config.options.queue_limit = 100_000;
-        if args.qos == QoS::AtLeastOnce {
-            config.options.send_maximum_v3 = u16::try_from(args.window).unwrap_or(u16::MAX);
-        }
+        config.options.send_maximum_v3 = u16::try_from(args.window).unwrap_or(u16::MAX);
         publishers.push(crate::client::connect(config).await?);
     }
     let start = Instant::now();

@@ -43,6 +43,8 @@ pub(crate) struct OutgoingStore {
     next_released: u64,
     /// Messages in `Sent` or `Released`: what counts against Receive Maximum.
     in_flight: usize,
+    /// The QoS 2 messages among them, which 3.x servers limit on their own.
+    in_flight_qos2: usize,
     queued: usize,
 }
 
@@ -53,20 +55,20 @@ impl OutgoingStore {
         if let Some(id) = out.publish.packet_id {
             self.seq_of.insert(id.get(), seq);
         }
-        match out.stage {
-            Stage::Queued => self.queued += 1,
-            Stage::Sent => self.in_flight += 1,
-            Stage::Released => {
-                self.in_flight += 1;
-                out.released_seq = self.next_released;
-                self.next_released += 1;
-            }
+        if out.stage == Stage::Released {
+            out.released_seq = self.next_released;
+            self.next_released += 1;
         }
+        self.count_add(out.stage, out.publish.qos);
         self.by_seq.insert(seq, out);
     }
 
     pub(crate) fn in_flight(&self) -> usize {
         self.in_flight
+    }
+
+    pub(crate) fn in_flight_qos2(&self) -> usize {
+        self.in_flight_qos2
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -77,27 +79,34 @@ impl OutgoingStore {
         self.by_seq.get(self.seq_of.get(&id.get())?)
     }
 
-    /// Keeps the counters right when a message moves from `from` to `to`.
-    fn count_move(&mut self, from: Stage, to: Stage) {
-        let flying = |s: Stage| s != Stage::Queued;
-        match (flying(from), flying(to)) {
-            (false, true) => {
-                self.queued = self.queued.saturating_sub(1);
-                self.in_flight += 1;
+    /// Counts a message of `qos` arriving in `stage`.
+    fn count_add(&mut self, stage: Stage, qos: QoS) {
+        if stage == Stage::Queued {
+            self.queued += 1;
+        } else {
+            self.in_flight += 1;
+            if qos == QoS::ExactlyOnce {
+                self.in_flight_qos2 += 1;
             }
-            (true, false) => {
-                self.in_flight = self.in_flight.saturating_sub(1);
-                self.queued += 1;
-            }
-            _ => {}
         }
     }
 
-    fn forget_counted(&mut self, stage: Stage) {
-        match stage {
-            Stage::Queued => self.queued = self.queued.saturating_sub(1),
-            Stage::Sent | Stage::Released => self.in_flight = self.in_flight.saturating_sub(1),
+    /// Uncounts a message of `qos` leaving `stage`.
+    fn count_remove(&mut self, stage: Stage, qos: QoS) {
+        if stage == Stage::Queued {
+            self.queued = self.queued.saturating_sub(1);
+        } else {
+            self.in_flight = self.in_flight.saturating_sub(1);
+            if qos == QoS::ExactlyOnce {
+                self.in_flight_qos2 = self.in_flight_qos2.saturating_sub(1);
+            }
         }
+    }
+
+    /// Keeps the counters right when a message of `qos` moves from `from` to `to`.
+    fn count_move(&mut self, from: Stage, to: Stage, qos: QoS) {
+        self.count_remove(from, qos);
+        self.count_add(to, qos);
     }
 
     /// A queued QoS 1/2 message was transmitted.
@@ -105,10 +114,10 @@ impl OutgoingStore {
         let Some(out) = self.by_seq.get_mut(&seq) else {
             return;
         };
-        let from = out.stage;
+        let (from, qos) = (out.stage, out.publish.qos);
         out.stage = Stage::Sent;
         out.transmitted = true;
-        self.count_move(from, Stage::Sent);
+        self.count_move(from, Stage::Sent, qos);
     }
 
     /// PUBREC arrived for a QoS 2 message: from here on only its identifier matters.
@@ -120,7 +129,7 @@ impl OutgoingStore {
         else {
             return;
         };
-        let from = out.stage;
+        let (from, qos) = (out.stage, out.publish.qos);
         if from != Stage::Released {
             out.released_seq = self.next_released;
             self.next_released += 1;
@@ -128,7 +137,7 @@ impl OutgoingStore {
         out.stage = Stage::Released;
         out.publish.payload = Bytes::new();
         out.publish.properties = Properties::new();
-        self.count_move(from, Stage::Released);
+        self.count_move(from, Stage::Released, qos);
     }
 
     pub(crate) fn remove(&mut self, id: PacketId) -> Option<Outgoing> {
@@ -154,7 +163,7 @@ impl OutgoingStore {
                 self.seq_of.remove(&id.get());
             }
         }
-        self.forget_counted(out.stage);
+        self.count_remove(out.stage, out.publish.qos);
         Some(out)
     }
 
@@ -206,17 +215,19 @@ impl OutgoingStore {
     /// server lost our session: then nothing was ever transmitted to this session, and the
     /// messages go out as new (no DUP).
     pub(crate) fn requeue(&mut self, session_kept: bool) {
-        let mut moved = 0;
+        let (mut moved, mut moved_qos2) = (0, 0);
         for out in self.by_seq.values_mut() {
             if out.stage == Stage::Sent {
                 out.stage = Stage::Queued;
                 moved += 1;
+                moved_qos2 += usize::from(out.publish.qos == QoS::ExactlyOnce);
             }
             if !session_kept {
                 out.transmitted = false;
             }
         }
         self.in_flight = self.in_flight.saturating_sub(moved);
+        self.in_flight_qos2 = self.in_flight_qos2.saturating_sub(moved_qos2);
         self.queued += moved;
     }
 }

@@ -554,15 +554,13 @@ impl Session {
             let room =
                 usize::from(self.server.receive_maximum).saturating_sub(self.outgoing.in_flight());
             for (seq, id) in self.outgoing.queued_order(room) {
-                if id.is_some()
-                    && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
-                {
-                    // Later QoS 0 messages wait too, to keep publish order.
-                    break;
-                }
                 let Some(out) = self.outgoing.get_seq(seq) else {
                     continue;
                 };
+                if id.is_some() && !self.window_open(out.publish.qos) {
+                    // Later messages wait too, to keep publish order.
+                    break;
+                }
                 let mut publish = out.publish.clone();
                 if out.transmitted {
                     publish.dup = true;
@@ -719,9 +717,7 @@ impl Session {
             });
             return Ok(None);
         }
-        let can_send = connected
-            && self.outgoing.queued() == 0
-            && self.outgoing.in_flight() < usize::from(self.server.receive_maximum);
+        let can_send = connected && self.outgoing.queued() == 0 && self.window_open(publish.qos);
         if !can_send {
             self.make_room()?;
         }
@@ -738,6 +734,16 @@ impl Session {
             released_seq: 0,
         });
         Ok(Some(id))
+    }
+
+    /// Whether one more QoS `qos` message may be in flight: under the server's Receive
+    /// Maximum (5.0) or our own window (3.x), and on 3.x under the QoS 2 window too.
+    fn window_open(&self, qos: QoS) -> bool {
+        self.outgoing.in_flight() < usize::from(self.server.receive_maximum)
+            && (qos != QoS::ExactlyOnce
+                || self.opts.protocol.is_v5()
+                || self.outgoing.in_flight_qos2()
+                    < usize::from(self.opts.send_maximum_v3_qos2.max(1)))
     }
 
     /// Checks the message can be encoded and that the connected server takes it: its
