@@ -1366,6 +1366,37 @@ fn auth_in_v311() {
     refused(&h("f000"), V3_1, e, "2.1.2");
 }
 
+#[test]
+fn connect_and_pingreq_read_by_a_client() {
+    // Only a server receives them (MQTT 2.1.2, direction of flow): a client's decoder refuses
+    // them as a Protocol Error without parsing, and decodes everything else as usual.
+    let connect = Packet::Connect(Box::new(Connect::new(V5, "c")))
+        .to_bytes(V5)
+        .unwrap()
+        .to_vec();
+    let pingreq = h("c000");
+    assert!(Packet::decode(&connect, V5).is_ok());
+    for (bytes, packet) in [
+        (&connect, PacketType::Connect),
+        (&pingreq, PacketType::PingReq),
+    ] {
+        let e = Packet::decode_as_client(bytes, V5).unwrap_err();
+        assert_eq!(e, DecodeError::NotForClient(packet));
+        assert!(e.rule().contains("2.1.2"), "{}", e.rule());
+        assert_eq!(e.reason_code(), ReasonCode::PROTOCOL_ERROR);
+        let mut buf = BytesMut::from(&bytes[..]);
+        assert_eq!(
+            Decoder::new(V5).poll_as_client(&mut buf),
+            Err(DecodeError::NotForClient(packet))
+        );
+    }
+    let mut buf = BytesMut::from(&h("d000")[..]);
+    assert_eq!(
+        Decoder::new(V5).poll_as_client(&mut buf),
+        Ok(Status::Packet(Packet::PingResp))
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The streaming decoder: size limit, several packets, split packets, NeedMore.
 // ---------------------------------------------------------------------------------------------

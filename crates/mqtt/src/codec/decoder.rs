@@ -65,7 +65,21 @@ impl Decoder {
     /// Decodes the packet at the start of `buf` and removes it, or reports how much more is
     /// needed. After an error the stream cannot be trusted: close the connection.
     pub fn poll(&mut self, buf: &mut BytesMut) -> Result<Status, DecodeError> {
-        match self.decode(buf)? {
+        self.poll_as::<false>(buf)
+    }
+
+    /// [`Decoder::poll`] for a client: CONNECT and PINGREQ, which only a server receives, are
+    /// [`DecodeError::NotForClient`] (a Protocol Error) without being parsed, so a client
+    /// that decodes only this way carries no CONNECT parser.
+    pub fn poll_as_client(&mut self, buf: &mut BytesMut) -> Result<Status, DecodeError> {
+        self.poll_as::<true>(buf)
+    }
+
+    fn poll_as<const FOR_CLIENT: bool>(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Status, DecodeError> {
+        match self.decode_as::<FOR_CLIENT>(buf)? {
             Some(packet) => Ok(Status::Packet(packet)),
             None => Ok(Status::NeedMore {
                 needed: match peek_frame(buf)? {
@@ -82,6 +96,20 @@ impl Decoder {
 
     /// Like [`Decoder::poll`], in the `Option` form: `Ok(None)` means "need more bytes".
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        self.decode_as::<false>(buf)
+    }
+
+    /// Like [`Decoder::poll_as_client`], in the `Option` form.
+    pub fn decode_as_client(&mut self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
+        self.decode_as::<true>(buf)
+    }
+
+    // Inlined into each entry point: `decode` is the benchmarks' hot path.
+    #[inline(always)]
+    fn decode_as<const FOR_CLIENT: bool>(
+        &mut self,
+        buf: &mut BytesMut,
+    ) -> Result<Option<Packet>, DecodeError> {
         let (first, header_len, remaining) = match peek_frame(buf)? {
             Frame::Partial => return Ok(None),
             Frame::Header {
@@ -107,7 +135,7 @@ impl Decoder {
         let mut frame = buf.split_to(size);
         frame.advance(header_len);
         // Built in place: the packet is written once, into what this returns.
-        let decoded = Packet::decode_body(first, frame.freeze(), self.version);
+        let decoded = Packet::decode_body::<FOR_CLIENT>(first, frame.freeze(), self.version);
         if let Ok(Some(Packet::Connect(c))) = &decoded {
             self.version = c.protocol;
         }

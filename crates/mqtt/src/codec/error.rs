@@ -23,6 +23,9 @@ pub enum DecodeError {
     ReservedPacketType,
     /// A packet this protocol version does not have (AUTH before 5.0).
     UnsupportedPacket(PacketType),
+    /// A packet only a server receives (CONNECT, PINGREQ), read by a client
+    /// ([`Decoder::poll_as_client`](super::Decoder::poll_as_client)).
+    NotForClient(PacketType),
     /// Fixed-header flags other than the ones the spec fixes for this packet type.
     InvalidHeaderFlags {
         /// The packet.
@@ -124,6 +127,7 @@ impl DecodeError {
             PacketTooLarge { .. } => "MQTT-3.1.2-24",
             ReservedPacketType => "MQTT 2.1.2 (packet type 0 is reserved)",
             UnsupportedPacket(_) => "MQTT 2.1.2 (AUTH exists only in 5.0)",
+            NotForClient(_) => "MQTT 2.1.2 (direction of flow: only a client sends it)",
             InvalidHeaderFlags { .. } => "MQTT-2.1.3-1",
             InvalidQoS => "MQTT-3.3.1-4",
             DupOnQoS0 => "MQTT-3.3.1-2",
@@ -168,6 +172,7 @@ impl DecodeError {
         match self {
             PacketTooLarge { .. } => ReasonCode::PACKET_TOO_LARGE,
             UnsupportedPacket(_)
+            | NotForClient(_)
             | DuplicateProperty(_)
             | InvalidPropertyValue { .. }
             | InvalidRetainHandling
@@ -229,6 +234,9 @@ impl fmt::Display for DecodeError {
             }
             ReservedPacketType => f.write_str("reserved packet type 0"),
             UnsupportedPacket(p) => write!(f, "{p} is not defined before MQTT 5.0"),
+            NotForClient(p) => {
+                write!(f, "unexpected {p} from the server (only a client sends it)")
+            }
             InvalidHeaderFlags { packet, flags } => write!(
                 f,
                 "invalid fixed header flags {flags:#06b} for {packet} (must be {:#06b})",

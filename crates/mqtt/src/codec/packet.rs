@@ -84,6 +84,21 @@ impl Packet {
     /// # Ok::<(), switchboard_mqtt::codec::DecodeError>(())
     /// ```
     pub fn decode(bytes: &[u8], version: Protocol) -> Result<Packet, DecodeError> {
+        Packet::decode_whole::<false>(bytes, version)
+    }
+
+    /// [`Packet::decode`] for a client: CONNECT and PINGREQ are
+    /// [`DecodeError::NotForClient`], unparsed (see [`Decoder::poll_as_client`]).
+    ///
+    /// [`Decoder::poll_as_client`]: super::Decoder::poll_as_client
+    pub fn decode_as_client(bytes: &[u8], version: Protocol) -> Result<Packet, DecodeError> {
+        Packet::decode_whole::<true>(bytes, version)
+    }
+
+    fn decode_whole<const FOR_CLIENT: bool>(
+        bytes: &[u8],
+        version: Protocol,
+    ) -> Result<Packet, DecodeError> {
         match peek_frame(bytes)? {
             Frame::Header {
                 first,
@@ -106,9 +121,11 @@ impl Packet {
                 }
                 let body = Bytes::copy_from_slice(bytes.get(header_len..).unwrap_or_default());
                 // `Some` always: the body is here whole.
-                Packet::decode_body(first, body, version)?.ok_or(DecodeError::Truncated {
-                    field: "packet body",
-                })
+                Packet::decode_body::<FOR_CLIENT>(first, body, version)?.ok_or(
+                    DecodeError::Truncated {
+                        field: "packet body",
+                    },
+                )
             }
             Frame::Partial => Err(DecodeError::Truncated {
                 field: "fixed header",
@@ -119,7 +136,11 @@ impl Packet {
     /// Decodes the body of a packet whose fixed header started with `first`. Always `Some` on
     /// success: the `Option` is the streaming decoder's return type, so that the packet is
     /// built where the decoder returns it instead of being moved there.
-    pub(crate) fn decode_body(
+    ///
+    /// `FOR_CLIENT`: a client reads these bytes, so CONNECT and PINGREQ, which only a server
+    /// receives, are [`DecodeError::NotForClient`], unparsed; as a constant, it leaves the
+    /// CONNECT parser out of a client's build.
+    pub(crate) fn decode_body<const FOR_CLIENT: bool>(
         first: u8,
         body: Bytes,
         version: Protocol,
@@ -132,6 +153,9 @@ impl Packet {
         let r = &mut Reader::new(body);
         let v = version;
         let decoded = match packet {
+            PacketType::Connect | PacketType::PingReq if FOR_CLIENT => {
+                return Err(DecodeError::NotForClient(packet));
+            }
             PacketType::Connect => Packet::Connect(Box::new(Connect::read(r)?)),
             PacketType::ConnAck => Packet::ConnAck(ConnAck::read(r, v)?),
             PacketType::Publish => Packet::Publish(Publish::read(flags, r, v)?),

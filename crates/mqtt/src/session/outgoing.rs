@@ -5,6 +5,7 @@ use super::sorted::SortedMap;
 use super::Instant;
 use crate::codec::{PacketId, Properties, Publish, QoS};
 use bytes::Bytes;
+use std::collections::VecDeque;
 
 /// Where a message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,9 +30,6 @@ pub(crate) struct Outgoing {
     /// since the server last lost our session, so the next transmission is a redelivery
     /// and carries DUP [MQTT-3.3.1-1].
     pub(crate) transmitted: bool,
-    /// For `Released`: the order PUBRECs arrived in, which is the order PUBRELs are sent
-    /// again in after a reconnect [MQTT-4.6.0-4].
-    pub(crate) released_seq: u64,
 }
 
 /// Messages by publish order, with an index by packet identifier.
@@ -40,7 +38,10 @@ pub(crate) struct OutgoingStore {
     by_seq: SortedMap<u64, Outgoing>,
     seq_of: SortedMap<u16, u64>,
     next_seq: u64,
-    next_released: u64,
+    /// Identifiers of `Released` messages in the order their PUBRECs arrived, which is the
+    /// order PUBRELs are sent again in after a reconnect [MQTT-4.6.0-4]. PUBCOMPs come
+    /// mostly in that order too, so removal finds its entry at the front.
+    released: VecDeque<PacketId>,
     /// Messages in `Sent` or `Released`: what counts against Receive Maximum.
     in_flight: usize,
     /// The QoS 2 messages among them, which 3.x servers limit on their own.
@@ -49,15 +50,14 @@ pub(crate) struct OutgoingStore {
 }
 
 impl OutgoingStore {
-    pub(crate) fn push(&mut self, mut out: Outgoing) {
+    pub(crate) fn push(&mut self, out: Outgoing) {
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(id) = out.publish.packet_id {
             self.seq_of.insert(id.get(), seq);
         }
-        if out.stage == Stage::Released {
-            out.released_seq = self.next_released;
-            self.next_released += 1;
+        if let (Stage::Released, Some(id)) = (out.stage, out.publish.packet_id) {
+            self.released.push_back(id);
         }
         self.count_add(out.stage, out.publish.qos);
         self.by_seq.insert(seq, out);
@@ -131,8 +131,7 @@ impl OutgoingStore {
         };
         let (from, qos) = (out.stage, out.publish.qos);
         if from != Stage::Released {
-            out.released_seq = self.next_released;
-            self.next_released += 1;
+            self.released.push_back(id);
         }
         out.stage = Stage::Released;
         out.publish.payload = Bytes::new();
@@ -161,6 +160,11 @@ impl OutgoingStore {
         if let Some(id) = out.publish.packet_id {
             if self.seq_of.get(&id.get()) == Some(&seq) {
                 self.seq_of.remove(&id.get());
+            }
+            if out.stage == Stage::Released {
+                if let Some(i) = self.released.iter().position(|r| *r == id) {
+                    self.released.remove(i);
+                }
             }
         }
         self.count_remove(out.stage, out.publish.qos);
@@ -191,14 +195,7 @@ impl OutgoingStore {
 
     /// Identifiers of released QoS 2 messages, in the order their PUBRECs arrived.
     pub(crate) fn released_order(&self) -> Vec<PacketId> {
-        let mut released: Vec<(u64, PacketId)> = self
-            .by_seq
-            .values()
-            .filter(|o| o.stage == Stage::Released)
-            .filter_map(|o| Some((o.released_seq, o.publish.packet_id?)))
-            .collect();
-        released.sort_unstable_by_key(|(order, _)| *order);
-        released.into_iter().map(|(_, id)| id).collect()
+        self.released.iter().copied().collect()
     }
 
     pub(crate) fn get_seq(&self, seq: u64) -> Option<&Outgoing> {

@@ -126,7 +126,7 @@ impl Snapshot {
         for _ in 0..r.u32()? {
             let released = r.u8()? != 0;
             let len = r.u32()? as usize;
-            match Packet::decode(r.take(len)?, Protocol::V5) {
+            match Packet::decode_as_client(r.take(len)?, Protocol::V5) {
                 Ok(Packet::Publish(p)) => outgoing.push((p, released)),
                 _ => return Err(SnapshotError("a stored message is not a PUBLISH")),
             }
@@ -156,7 +156,7 @@ impl Snapshot {
         if v2 {
             for _ in 0..r.u32()? {
                 let len = r.u32()? as usize;
-                match Packet::decode(r.take(len)?, Protocol::V5) {
+                match Packet::decode_as_client(r.take(len)?, Protocol::V5) {
                     Ok(p @ (Packet::Subscribe(_) | Packet::Unsubscribe(_))) => requests.push(p),
                     _ => {
                         return Err(SnapshotError(

@@ -290,7 +290,7 @@ impl Session {
         }
         self.rx.extend_from_slice(bytes);
         while self.state != State::Idle {
-            match self.decoder.poll(&mut self.rx) {
+            match self.decoder.poll_as_client(&mut self.rx) {
                 Ok(Status::Packet(packet)) => self.handle_packet(packet, now),
                 Ok(Status::NeedMore { .. }) => break,
                 Err(e) => {
@@ -713,7 +713,6 @@ impl Session {
                 stage: Stage::Queued,
                 published_at: Some(now),
                 transmitted: false,
-                released_seq: 0,
             });
             return Ok(None);
         }
@@ -731,7 +730,6 @@ impl Session {
             stage: if can_send { Stage::Sent } else { Stage::Queued },
             published_at: Some(now),
             transmitted: can_send,
-            released_seq: 0,
         });
         Ok(Some(id))
     }
@@ -1590,7 +1588,6 @@ impl Session {
                 stage,
                 published_at: None,
                 transmitted,
-                released_seq: 0,
             });
         }
         s.incoming_qos2 = snapshot.incoming_qos2.into_iter().collect();
