@@ -20,11 +20,15 @@ export function off(em, event, handler) {
   if (list) em.set(event, list.filter((h) => h !== handler));
 }
 
-// A throwing handler must not stop the others, nor the client.
-function deliver(list, args) {
+// A throwing handler must not stop the others, nor the client. Three arguments at most, as
+// plain parameters: no array and spread per message.
+function deliver(list, n, a, b, c) {
   for (const h of list) {
     try {
-      h(...args);
+      if (n === 3) h(a, b, c);
+      else if (n === 2) h(a, b);
+      else if (n === 1) h(a);
+      else h();
     } catch (_) {
       // ignored, as documented for `on`
     }
@@ -34,7 +38,7 @@ function deliver(list, args) {
 /** Calls the handlers of `event` with the first `n` of `a`, `b`. */
 export function emit(em, event, n, a, b) {
   const list = em.get(event);
-  if (list && list.length) deliver(list, n === 0 ? [] : n === 1 ? [a] : [a, b]);
+  if (list && list.length) deliver(list, n, a, b);
 }
 
 /**
@@ -48,5 +52,5 @@ export function emitMessage(em, topic, view, qos, flags, id, properties) {
   const packet = { cmd: 'publish', topic, payload, qos, retain: (flags & 1) !== 0, dup: (flags & 2) !== 0 };
   if (id !== 0) packet.messageId = id;
   if (properties !== undefined) packet.properties = properties;
-  deliver(list, [topic, payload, packet]);
+  deliver(list, 3, topic, payload, packet);
 }
