@@ -83,6 +83,23 @@ impl Client {
         with(&self.shared, f)
     }
 
+    /// Runs a command that completes `slot`; a closed client fails it at once.
+    fn run_command<T>(
+        &self,
+        slot: Slot<Result<T, Error>>,
+        f: impl FnOnce(&mut driver::Driver, Slot<Result<T, Error>>),
+    ) {
+        let slot = Cell::new(Some(slot));
+        let ran = self.run(|d, _| {
+            if let Some(slot) = slot.take() {
+                f(d, slot);
+            }
+        });
+        if let (None, Some(slot)) = (ran, slot.take()) {
+            slot.complete(Err(Error::Closed));
+        }
+    }
+
     /// Publishes `payload` to `topic`. Resolves at once for QoS 0 (sent, or queued while
     /// offline), and for QoS 1/2 when the flow completes (PUBACK, PUBCOMP) with the reason
     /// code, or [`Error::Rejected`] when the server refused it.
@@ -114,15 +131,7 @@ impl Client {
 
     /// [`Client::publish_packet`], completing `slot`.
     pub(crate) fn publish_then(&self, publish: Publish, slot: Slot<Result<ReasonCode, Error>>) {
-        let slot = Cell::new(Some(slot));
-        let ran = self.run(|d, _| {
-            if let Some(slot) = slot.take() {
-                d.publish(publish, slot);
-            }
-        });
-        if let (None, Some(slot)) = (ran, slot.take()) {
-            slot.complete(Err(Error::Closed));
-        }
+        self.run_command(slot, |d, slot| d.publish(publish, slot));
     }
 
     /// Subscribes; resolves with one code per filter (the granted QoS, or a failure code).
@@ -151,15 +160,7 @@ impl Client {
         properties: Properties,
         slot: Slot<Result<Vec<ReasonCode>, Error>>,
     ) {
-        let slot = Cell::new(Some(slot));
-        let ran = self.run(|d, _| {
-            if let Some(slot) = slot.take() {
-                d.subscribe(subscriptions, properties, slot);
-            }
-        });
-        if let (None, Some(slot)) = (ran, slot.take()) {
-            slot.complete(Err(Error::Closed));
-        }
+        self.run_command(slot, |d, slot| d.subscribe(subscriptions, properties, slot));
     }
 
     /// Unsubscribes; resolves with one code per filter (5.0; empty for 3.x).
@@ -175,15 +176,7 @@ impl Client {
         filters: Vec<ByteStr>,
         slot: Slot<Result<Vec<ReasonCode>, Error>>,
     ) {
-        let slot = Cell::new(Some(slot));
-        let ran = self.run(|d, _| {
-            if let Some(slot) = slot.take() {
-                d.unsubscribe(filters, slot);
-            }
-        });
-        if let (None, Some(slot)) = (ran, slot.take()) {
-            slot.complete(Err(Error::Closed));
-        }
+        self.run_command(slot, |d, slot| d.unsubscribe(filters, slot));
     }
 
     /// Sends DISCONNECT (when connected) and closes the client for good. Commands still
