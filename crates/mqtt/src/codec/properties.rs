@@ -8,6 +8,8 @@ use super::strings::ByteStr;
 use super::write::{check_string, prefixed_len, put_prefixed, put_var_int, var_int_len};
 use super::MAX_VARIABLE_BYTE_INTEGER;
 use bytes::{BufMut, Bytes, BytesMut};
+use std::fmt;
+use std::sync::OnceLock;
 
 /// Where properties sit: a packet type, or the Will Properties of CONNECT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,21 +357,72 @@ impl Property {
 /// The properties of a packet, in the order they appear on the wire (so a decoded packet
 /// re-encodes byte for byte). Empty costs no allocation.
 ///
+/// Decoded properties are checked against every rule when the packet is decoded, and kept as
+/// those checked bytes: they become [`Property`] values only when first looked at (most
+/// receivers look at few or none, and the summary below answers "is there a Topic Alias?"
+/// without parsing), and a decoded packet sent on unchanged writes them with one copy.
+///
 /// Alongside the list it keeps, up to date on every change, what encoding needs to know:
 /// which identifiers are present, which appear more than once, whether every value is in
 /// range and every string sendable, and the bytes they take on the wire. Checking that the
 /// properties may be sent in a packet, and sizing them, is then a few bit operations.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Properties {
+    /// Built in code, or parsed from `wire` and changed since. Empty while `wire` is set.
     list: Vec<Property>,
+    /// Decoded and unchanged: the checked bytes, and their parse once asked for.
+    wire: Option<Box<Wire>>,
     /// Bit `id` set when a property with identifier `id` is present.
     present: u64,
     /// Bit `id` set when that identifier is present more than once.
     repeated: u64,
+    /// The bytes the valid properties take on the wire, identifiers included.
+    len: u32,
     /// Whether some value is out of range, or some string or binary cannot be sent.
     invalid: bool,
-    /// The bytes the valid properties take on the wire, identifiers included.
-    len: usize,
+}
+
+/// Decoded properties: bytes that passed every rule, and their parse once asked for.
+#[derive(Clone)]
+struct Wire {
+    bytes: Bytes,
+    parsed: OnceLock<Vec<Property>>,
+}
+
+impl PartialEq for Properties {
+    fn eq(&self, other: &Properties) -> bool {
+        self.list() == other.list()
+    }
+}
+
+impl Eq for Properties {}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.list()).finish()
+    }
+}
+
+/// The properties in checked wire bytes, as values. Checked bytes always parse; should
+/// they not, what parsed is kept rather than panicking.
+fn parse_wire(bytes: &Bytes) -> Vec<Property> {
+    let mut r = Reader::new(bytes.clone());
+    let mut list = Vec::with_capacity((bytes.len() / 2).min(8));
+    while !r.is_empty() {
+        let Some(id) = r
+            .var_int("property identifier")
+            .ok()
+            .and_then(|raw| u8::try_from(raw).ok())
+            .and_then(PropertyId::from_u8)
+        else {
+            break;
+        };
+        match read_value(&mut r, id) {
+            Ok(p) => list.push(p),
+            Err(_) => break,
+        }
+    }
+    list
 }
 
 /// Bit of an identifier in the masks of [`Properties`].
@@ -425,10 +478,37 @@ impl Properties {
     pub const fn new() -> Properties {
         Properties {
             list: Vec::new(),
+            wire: None,
             present: 0,
             repeated: 0,
-            invalid: false,
             len: 0,
+            invalid: false,
+        }
+    }
+
+    /// The properties as values, parsing decoded ones on first use.
+    fn list(&self) -> &[Property] {
+        match &self.wire {
+            Some(w) => w.parsed.get_or_init(|| parse_wire(&w.bytes)),
+            None => &self.list,
+        }
+    }
+
+    /// The list to change: decoded properties stop being wire bytes.
+    fn list_mut(&mut self) -> &mut Vec<Property> {
+        if let Some(w) = self.wire.take() {
+            let Wire { bytes, parsed } = *w;
+            self.list = parsed.into_inner().unwrap_or_else(|| parse_wire(&bytes));
+        }
+        &mut self.list
+    }
+
+    /// The list if a property `id` is present, else nothing (without parsing).
+    fn list_with(&self, id: PropertyId) -> &[Property] {
+        if self.present & bit(id) == 0 {
+            &[]
+        } else {
+            self.list()
         }
     }
 
@@ -444,7 +524,7 @@ impl Properties {
 
     /// Recomputes the summary of the list from scratch.
     fn recount(&mut self) {
-        let list = std::mem::take(&mut self.list);
+        let list = std::mem::take(self.list_mut());
         *self = Properties::new();
         for p in &list {
             self.note(p);
@@ -457,31 +537,31 @@ impl Properties {
         let b = bit(p.id());
         self.repeated |= self.present & b;
         self.present |= b;
-        match p.encoded_len() {
-            Ok(n) => self.len = self.len.saturating_add(n),
-            Err(_) => self.invalid = true,
+        match p.encoded_len().map(u32::try_from) {
+            Ok(Ok(n)) => self.len = self.len.saturating_add(n),
+            _ => self.invalid = true,
         }
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.present == 0
     }
 
     /// How many there are (each User Property counts once).
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.list().len()
     }
 
     /// Iterates in wire order.
     pub fn iter(&self) -> std::slice::Iter<'_, Property> {
-        self.list.iter()
+        self.list().iter()
     }
 
     /// Adds a property at the end.
     pub fn push(&mut self, property: Property) {
         self.note(&property);
-        self.list.push(property);
+        self.list_mut().push(property);
     }
 
     /// Adds a property, replacing an earlier one with the same identifier unless the
@@ -489,7 +569,7 @@ impl Properties {
     pub fn set(&mut self, property: Property) {
         let id = property.id();
         if !id.repeatable() && self.present & bit(id) != 0 {
-            self.list.retain(|p| p.id() != id);
+            self.list_mut().retain(|p| p.id() != id);
             self.recount();
         }
         self.push(property);
@@ -498,17 +578,14 @@ impl Properties {
     /// Removes every property with this identifier.
     pub fn remove(&mut self, id: PropertyId) {
         if self.present & bit(id) != 0 {
-            self.list.retain(|p| p.id() != id);
+            self.list_mut().retain(|p| p.id() != id);
             self.recount();
         }
     }
 
     /// The first property with this identifier.
     pub fn get(&self, id: PropertyId) -> Option<&Property> {
-        if self.present & bit(id) == 0 {
-            return None;
-        }
-        self.list.iter().find(|p| p.id() == id)
+        self.list_with(id).iter().find(|p| p.id() == id)
     }
 
     fn int(&self, id: PropertyId) -> Option<u32> {
@@ -554,7 +631,8 @@ impl Properties {
     }
     /// Every Subscription Identifier, in order.
     pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
-        self.list.iter().filter_map(|p| match p {
+        let list = self.list_with(PropertyId::SubscriptionIdentifier);
+        list.iter().filter_map(|p| match p {
             Property::SubscriptionIdentifier(v) => Some(*v),
             _ => None,
         })
@@ -636,7 +714,8 @@ impl Properties {
     }
     /// Every User Property as (name, value), in order.
     pub fn user_properties(&self) -> impl Iterator<Item = (&ByteStr, &ByteStr)> + '_ {
-        self.list.iter().filter_map(|p| match p {
+        let list = self.list_with(PropertyId::UserProperty);
+        list.iter().filter_map(|p| match p {
             Property::UserProperty(k, v) => Some((k, v)),
             _ => None,
         })
@@ -659,8 +738,6 @@ impl Properties {
             return Ok(Properties::new());
         }
         let mut r = Reader::new(r.take(len, "properties")?);
-        // A property takes at least 2 bytes: allocate once for the usual few.
-        let mut props = Vec::with_capacity((len / 2).min(8));
         let mut seen: u64 = 0;
         let mut repeated: u64 = 0;
         while !r.is_empty() {
@@ -669,7 +746,7 @@ impl Properties {
                 .ok()
                 .and_then(PropertyId::from_u8)
                 .ok_or(DecodeError::UnknownProperty(raw.min(0xff) as u8))?;
-            let prop = read_value(&mut r, id)?;
+            check_value(&mut r, id)?;
             if id.places() & place.mask() == 0 {
                 return Err(DecodeError::PropertyNotAllowed {
                     property: id,
@@ -687,19 +764,31 @@ impl Properties {
                 repeated |= bit;
             }
             seen |= bit;
-            props.push(prop);
         }
         // Every value was range-checked and every string checked as read, and each property
         // takes on the wire exactly the bytes it was read from (a Variable Byte Integer must
         // be in its shortest form): the summary is known without recomputing it.
+        let bytes = r.into_bytes();
         let props = Properties {
-            list: props,
+            list: Vec::new(),
+            wire: Some(Box::new(Wire {
+                bytes,
+                parsed: OnceLock::new(),
+            })),
             present: seen,
             repeated,
+            // At most a Variable Byte Integer's maximum: `var_int` refused more.
+            len: len as u32,
             invalid: false,
-            len,
         };
-        debug_assert_eq!(props, Properties::from_list(props.list.clone()));
+        #[cfg(debug_assertions)]
+        {
+            let made = Properties::from_list(props.list().to_vec());
+            debug_assert_eq!(
+                (made.present, made.repeated, made.len, made.invalid),
+                (props.present, props.repeated, props.len, props.invalid)
+            );
+        }
         Ok(props)
     }
 
@@ -710,9 +799,9 @@ impl Properties {
         if self.present & !place.allowed() == 0
             && self.repeated & !place.repeatable() == 0
             && !self.invalid
-            && self.len <= MAX_VARIABLE_BYTE_INTEGER as usize
+            && self.len <= MAX_VARIABLE_BYTE_INTEGER
         {
-            return Ok(self.len);
+            return Ok(self.len as usize);
         }
         self.first_error(place)
     }
@@ -722,7 +811,7 @@ impl Properties {
     fn first_error(&self, place: Place) -> Result<usize, EncodeError> {
         let mut seen: u64 = 0;
         let mut len = 0usize;
-        for p in &self.list {
+        for p in self.list() {
             let id = p.id();
             if id.places() & place.mask() == 0 {
                 return Err(EncodeError::PropertyNotAllowed(id));
@@ -752,8 +841,14 @@ impl Properties {
 
     fn write_list(&self, buf: &mut BytesMut, body_len: usize) {
         put_var_int(buf, body_len);
-        for p in &self.list {
-            p.write(buf);
+        match &self.wire {
+            // Decoded and unchanged: the bytes are the encoding.
+            Some(w) => buf.put_slice(&w.bytes),
+            None => {
+                for p in &self.list {
+                    p.write(buf);
+                }
+            }
         }
     }
 }
@@ -774,7 +869,44 @@ impl<'a> IntoIterator for &'a Properties {
     type Item = &'a Property;
     type IntoIter = std::slice::Iter<'a, Property>;
     fn into_iter(self) -> Self::IntoIter {
-        self.list.iter()
+        self.list().iter()
+    }
+}
+
+/// Checks the value of a property whose identifier has just been read and moves past it:
+/// what [`read_value`] checks, with the same errors, without making the value.
+#[inline]
+fn check_value(r: &mut Reader, id: PropertyId) -> Result<(), DecodeError> {
+    let field = id.name();
+    let bad = |value: u32| DecodeError::InvalidPropertyValue {
+        property: id,
+        value,
+    };
+    match id.kind() {
+        Kind::Bool => match r.u8(field)? {
+            0 | 1 => Ok(()),
+            v => Err(bad(u32::from(v))),
+        },
+        Kind::U16 => r.u16(field).map(|_| ()),
+        Kind::NonZeroU16 => match r.u16(field)? {
+            0 => Err(bad(0)),
+            _ => Ok(()),
+        },
+        Kind::U32 => r.u32(field).map(|_| ()),
+        Kind::NonZeroU32 => match r.u32(field)? {
+            0 => Err(bad(0)),
+            _ => Ok(()),
+        },
+        Kind::SubscriptionId => match r.var_int(field)? {
+            0 => Err(bad(0)),
+            _ => Ok(()),
+        },
+        Kind::Str => r.skip_string(field),
+        Kind::Bin => r.skip_binary(field),
+        Kind::Pair => {
+            r.skip_string(field)?;
+            r.skip_string(field)
+        }
     }
 }
 

@@ -139,6 +139,26 @@ impl Reader {
         Ok(self.buf.slice(start..end))
     }
 
+    /// Moves past Binary Data.
+    pub(crate) fn skip_binary(&mut self, field: &'static str) -> Result<(), DecodeError> {
+        self.prefixed(field).map(|_| ())
+    }
+
+    /// Moves past a UTF-8 Encoded String after checking it as [`Reader::string`] does.
+    pub(crate) fn skip_string(&mut self, field: &'static str) -> Result<(), DecodeError> {
+        let (start, end) = self.prefixed(field)?;
+        let bytes = self.buf.get(start..end).unwrap_or_default();
+        if is_ascii_without_nul(bytes) {
+            return Ok(());
+        }
+        check_utf8_slice(bytes, field)
+    }
+
+    /// The whole buffer the reader was made over, wherever it stands.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.buf
+    }
+
     /// A UTF-8 Encoded String: well-formed, no U+0000 [MQTT-1.5.4-1, MQTT-1.5.4-2].
     pub(crate) fn string(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
         let (start, end) = self.prefixed(field)?;
@@ -202,4 +222,14 @@ pub(crate) fn check_utf8(bytes: Bytes, field: &'static str) -> Result<ByteStr, D
         };
     }
     ByteStr::from_utf8_without_nul(bytes).map_err(|_| DecodeError::InvalidUtf8 { field })
+}
+
+/// [`check_utf8`] without making the string: the same errors, in the same order.
+fn check_utf8_slice(bytes: &[u8], field: &'static str) -> Result<(), DecodeError> {
+    match std::str::from_utf8(bytes) {
+        // A 0x00 byte in UTF-8 can only be U+0000, but broken UTF-8 is reported first.
+        Err(_) => Err(DecodeError::InvalidUtf8 { field }),
+        Ok(_) if has_nul(bytes) => Err(DecodeError::NullCharacter { field }),
+        Ok(_) => Ok(()),
+    }
 }
