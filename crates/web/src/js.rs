@@ -290,20 +290,19 @@ impl JsClient {
         let names: Vec<String> = subs.iter().map(|s| s.filter.to_string()).collect();
         let mut command = Some((subs, props, names));
         js_sys::Promise::new(&mut |resolve, reject| {
-            let Some((subs, props, names)) = command.take() else {
-                return;
-            };
-            let slot = settle(resolve, reject, move |codes: Vec<ReasonCode>| {
-                let out = Array::new();
-                for (topic, code) in names.iter().zip(codes) {
-                    let g = Object::new();
-                    set(&g, "topic", &JsValue::from_str(topic));
-                    set(&g, "qos", &JsValue::from(code.get()));
-                    out.push(&g);
-                }
-                out.into()
-            });
-            self.client.subscribe_then(subs, props, slot);
+            if let Some((subs, props, names)) = command.take() {
+                let slot = settle(resolve, reject, move |codes: Vec<ReasonCode>| {
+                    let out = Array::new();
+                    for (topic, code) in names.iter().zip(codes) {
+                        let g = Object::new();
+                        set(&g, "topic", &JsValue::from_str(topic));
+                        set(&g, "qos", &JsValue::from(code.get()));
+                        out.push(&g);
+                    }
+                    out.into()
+                });
+                self.client.subscribe_then(subs, props, slot);
+            }
         })
     }
 
