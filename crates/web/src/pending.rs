@@ -19,12 +19,15 @@ pub(crate) enum Slot<T> {
     Future(Rc<RefCell<State<T>>>),
     /// Runs at completion, inside the driver's borrow: it must not call back into the client.
     /// The JS API settles its Promise here, one call instead of a task woken through a
-    /// microtask and polled (publishing at QoS 1 completes one per PUBACK).
+    /// microtask and polled (publishing at QoS 1 completes one per PUBACK). Only the JS API
+    /// (feature `js`) makes these.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     Callback(Box<dyn FnOnce(T)>),
 }
 
 impl<T> Slot<T> {
     /// A slot that calls `f` with the value.
+    #[cfg_attr(not(feature = "js"), allow(dead_code))]
     pub(crate) fn callback(f: impl FnOnce(T) + 'static) -> Slot<T> {
         Slot::Callback(Box::new(f))
     }

@@ -62,7 +62,7 @@ pub fn DeviceDetail(
     let sent = RwSignal::new(None::<Result<String, String>>);
     let send = {
         let topic = cmd_topic.clone();
-        move |body: String| {
+        Callback::new(move |body: String| {
             let topic = topic.clone();
             if let Err(e) = serde_json::from_str::<serde_json::Value>(&body) {
                 sent.set(Some(Err(format!("The command is not JSON: {e}."))));
@@ -80,11 +80,13 @@ pub fn DeviceDetail(
                     .await;
                 sent.set(Some(r.map(|()| format!("Sent {body} to {topic}."))));
             });
-        }
+        })
     };
-    let send2 = send.clone();
-    let send3 = send.clone();
-    let send4 = send.clone();
+    let led_buttons = [
+        ("LED on", r#"{"led":"on"}"#),
+        ("LED off", r#"{"led":"off"}"#),
+        ("Toggle LED", r#"{"led":"toggle"}"#),
+    ];
     view! {
         <div class="device-detail" data-testid="device-detail">
             <nav class="crumbs" aria-label="Breadcrumb">
@@ -115,9 +117,12 @@ pub fn DeviceDetail(
                     <h2>"Commands"</h2>
                     <p class="muted">"Published at QoS 1 to " <code>{cmd_topic.clone()}</code></p>
                     <div class="toolbar">
-                        <button class="btn" on:click=move |_| send2(r#"{"led":"on"}"#.to_string())>"LED on"</button>
-                        <button class="btn" on:click=move |_| send3(r#"{"led":"off"}"#.to_string())>"LED off"</button>
-                        <button class="btn" on:click=move |_| send4(r#"{"led":"toggle"}"#.to_string())>"Toggle LED"</button>
+                        {led_buttons
+                            .into_iter()
+                            .map(|(label, body)| view! {
+                                <button class="btn" on:click=move |_| send.run(body.to_string())>{label}</button>
+                            })
+                            .collect_view()}
                     </div>
                     <label class="input-label" for="device-cmd">"JSON command"</label>
                     <textarea
@@ -127,7 +132,7 @@ pub fn DeviceDetail(
                         prop:value=move || command.get()
                         on:input=move |ev| command.set(event_target_value(&ev))
                     ></textarea>
-                    <button class="btn btn-primary" on:click=move |_| send(command.get_untracked())>"Send command"</button>
+                    <button class="btn btn-primary" on:click=move |_| send.run(command.get_untracked())>"Send command"</button>
                     <p class="form-note" role="status">
                         {move || match sent.get() {
                             Some(Ok(m)) => view! { <span class="ok">{m}</span> }.into_any(),
