@@ -68,7 +68,9 @@ impl Connect {
         }
     }
 
-    pub(crate) fn read(r: &mut Reader) -> Result<Connect, DecodeError> {
+    // Boxed here, where the fields are made, so the packet is written once, into the box
+    // (`Box::new` of a returned value copies the whole struct).
+    pub(crate) fn read(r: &mut Reader) -> Result<Box<Connect>, DecodeError> {
         let protocol_name = r.string("protocol name")?;
         if protocol_name != "MQTT" && protocol_name != "MQIsdp" {
             return Err(DecodeError::InvalidProtocolName);
@@ -136,7 +138,7 @@ impl Connect {
         if !r.is_empty() {
             return Err(DecodeError::TrailingBytes(PacketType::Connect));
         }
-        Ok(Connect {
+        Ok(Box::new(Connect {
             protocol,
             protocol_name,
             bridge,
@@ -147,7 +149,7 @@ impl Connect {
             will,
             username,
             password,
-        })
+        }))
     }
 
     fn flags(&self) -> u8 {

@@ -156,7 +156,7 @@ impl Packet {
             PacketType::Connect | PacketType::PingReq if FOR_CLIENT => {
                 return Err(DecodeError::NotForClient(packet));
             }
-            PacketType::Connect => Packet::Connect(Box::new(Connect::read(r)?)),
+            PacketType::Connect => Packet::Connect(Connect::read(r)?),
             PacketType::ConnAck => Packet::ConnAck(ConnAck::read(r, v)?),
             PacketType::Publish => Packet::Publish(Publish::read(flags, r, v)?),
             PacketType::PubAck | PacketType::PubRec | PacketType::PubRel | PacketType::PubComp => {

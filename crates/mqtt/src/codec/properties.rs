@@ -367,11 +367,18 @@ impl Property {
 /// range and every string sendable, and the bytes they take on the wire. Checking that the
 /// properties may be sent in a packet, and sizing them, is then a few bit operations.
 #[derive(Clone, Default)]
-pub struct Properties {
+pub struct Properties(Option<Box<Inner>>);
+
+/// Non-empty properties, behind one pointer: most packets carry none, and every packet
+/// type holds a `Properties`, so the empty case is one null word to build, move and drop.
+#[derive(Clone, Default)]
+struct Inner {
     /// Built in code, or parsed from `wire` and changed since. Empty while `wire` is set.
     list: Vec<Property>,
-    /// Decoded and unchanged: the checked bytes, and their parse once asked for.
-    wire: Option<Box<Wire>>,
+    /// Decoded and unchanged since: the checked bytes, which are the encoding.
+    wire: Option<Bytes>,
+    /// The parse of `wire`, once asked for.
+    parsed: OnceLock<Vec<Property>>,
     /// Bit `id` set when a property with identifier `id` is present.
     present: u64,
     /// Bit `id` set when that identifier is present more than once.
@@ -382,11 +389,17 @@ pub struct Properties {
     invalid: bool,
 }
 
-/// Decoded properties: bytes that passed every rule, and their parse once asked for.
-#[derive(Clone)]
-struct Wire {
-    bytes: Bytes,
-    parsed: OnceLock<Vec<Property>>,
+impl Inner {
+    /// Adds one property (about to be appended) to the summary.
+    fn note(&mut self, p: &Property) {
+        let b = bit(p.id());
+        self.repeated |= self.present & b;
+        self.present |= b;
+        match p.encoded_len().map(u32::try_from) {
+            Ok(Ok(n)) => self.len = self.len.saturating_add(n),
+            _ => self.invalid = true,
+        }
+    }
 }
 
 impl PartialEq for Properties {
@@ -476,36 +489,44 @@ impl Place {
 impl Properties {
     /// No properties.
     pub const fn new() -> Properties {
-        Properties {
-            list: Vec::new(),
-            wire: None,
-            present: 0,
-            repeated: 0,
-            len: 0,
-            invalid: false,
-        }
+        Properties(None)
     }
 
     /// The properties as values, parsing decoded ones on first use.
     fn list(&self) -> &[Property] {
-        match &self.wire {
-            Some(w) => w.parsed.get_or_init(|| parse_wire(&w.bytes)),
-            None => &self.list,
+        match &self.0 {
+            Some(i) => match &i.wire {
+                Some(w) => i.parsed.get_or_init(|| parse_wire(w)),
+                None => &i.list,
+            },
+            None => &[],
         }
     }
 
-    /// The list to change: decoded properties stop being wire bytes.
-    fn list_mut(&mut self) -> &mut Vec<Property> {
-        if let Some(w) = self.wire.take() {
-            let Wire { bytes, parsed } = *w;
-            self.list = parsed.into_inner().unwrap_or_else(|| parse_wire(&bytes));
+    /// The properties to change: decoded ones stop being wire bytes.
+    fn inner_mut(&mut self) -> &mut Inner {
+        let i = self.0.get_or_insert_with(Box::default);
+        if let Some(w) = i.wire.take() {
+            i.list = std::mem::take(&mut i.parsed)
+                .into_inner()
+                .unwrap_or_else(|| parse_wire(&w));
         }
-        &mut self.list
+        i
+    }
+
+    /// The list to change.
+    fn list_mut(&mut self) -> &mut Vec<Property> {
+        &mut self.inner_mut().list
+    }
+
+    /// Bits of the identifiers present.
+    fn present(&self) -> u64 {
+        self.0.as_ref().map_or(0, |i| i.present)
     }
 
     /// The list if a property `id` is present, else nothing (without parsing).
     fn list_with(&self, id: PropertyId) -> &[Property] {
-        if self.present & bit(id) == 0 {
+        if self.present() & bit(id) == 0 {
             &[]
         } else {
             self.list()
@@ -514,38 +535,26 @@ impl Properties {
 
     /// Wraps a list, computing what encoding needs to know about it.
     fn from_list(list: Vec<Property>) -> Properties {
-        let mut props = Properties {
-            list,
-            ..Properties::new()
-        };
-        props.recount();
-        props
+        if list.is_empty() {
+            return Properties::new();
+        }
+        let mut inner = Inner::default();
+        for p in &list {
+            inner.note(p);
+        }
+        inner.list = list;
+        Properties(Some(Box::new(inner)))
     }
 
     /// Recomputes the summary of the list from scratch.
     fn recount(&mut self) {
         let list = std::mem::take(self.list_mut());
-        *self = Properties::new();
-        for p in &list {
-            self.note(p);
-        }
-        self.list = list;
-    }
-
-    /// Adds one property (about to be appended) to the summary.
-    fn note(&mut self, p: &Property) {
-        let b = bit(p.id());
-        self.repeated |= self.present & b;
-        self.present |= b;
-        match p.encoded_len().map(u32::try_from) {
-            Ok(Ok(n)) => self.len = self.len.saturating_add(n),
-            _ => self.invalid = true,
-        }
+        *self = Properties::from_list(list);
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.present == 0
+        self.present() == 0
     }
 
     /// How many there are (each User Property counts once).
@@ -560,15 +569,16 @@ impl Properties {
 
     /// Adds a property at the end.
     pub fn push(&mut self, property: Property) {
-        self.note(&property);
-        self.list_mut().push(property);
+        let i = self.inner_mut();
+        i.note(&property);
+        i.list.push(property);
     }
 
     /// Adds a property, replacing an earlier one with the same identifier unless the
     /// identifier may repeat.
     pub fn set(&mut self, property: Property) {
         let id = property.id();
-        if !id.repeatable() && self.present & bit(id) != 0 {
+        if !id.repeatable() && self.present() & bit(id) != 0 {
             self.list_mut().retain(|p| p.id() != id);
             self.recount();
         }
@@ -577,7 +587,7 @@ impl Properties {
 
     /// Removes every property with this identifier.
     pub fn remove(&mut self, id: PropertyId) {
-        if self.present & bit(id) != 0 {
+        if self.present() & bit(id) != 0 {
             self.list_mut().retain(|p| p.id() != id);
             self.recount();
         }
@@ -768,25 +778,24 @@ impl Properties {
         // Every value was range-checked and every string checked as read, and each property
         // takes on the wire exactly the bytes it was read from (a Variable Byte Integer must
         // be in its shortest form): the summary is known without recomputing it.
-        let bytes = r.into_bytes();
-        let props = Properties {
+        let props = Properties(Some(Box::new(Inner {
             list: Vec::new(),
-            wire: Some(Box::new(Wire {
-                bytes,
-                parsed: OnceLock::new(),
-            })),
+            wire: Some(r.into_bytes()),
+            parsed: OnceLock::new(),
             present: seen,
             repeated,
             // At most a Variable Byte Integer's maximum: `var_int` refused more.
             len: len as u32,
             invalid: false,
-        };
+        })));
         #[cfg(debug_assertions)]
-        {
-            let made = Properties::from_list(props.list().to_vec());
+        if let (Some(made), Some(read)) = (
+            Properties::from_list(props.list().to_vec()).0,
+            props.0.as_deref(),
+        ) {
             debug_assert_eq!(
                 (made.present, made.repeated, made.len, made.invalid),
-                (props.present, props.repeated, props.len, props.invalid)
+                (read.present, read.repeated, read.len, read.invalid)
             );
         }
         Ok(props)
@@ -796,12 +805,15 @@ impl Properties {
     /// each may appear in `place`.
     #[inline]
     pub(crate) fn body_len(&self, place: Place) -> Result<usize, EncodeError> {
-        if self.present & !place.allowed() == 0
-            && self.repeated & !place.repeatable() == 0
-            && !self.invalid
-            && self.len <= MAX_VARIABLE_BYTE_INTEGER
+        let Some(i) = &self.0 else {
+            return Ok(0);
+        };
+        if i.present & !place.allowed() == 0
+            && i.repeated & !place.repeatable() == 0
+            && !i.invalid
+            && i.len <= MAX_VARIABLE_BYTE_INTEGER
         {
-            return Ok(self.len as usize);
+            return Ok(i.len as usize);
         }
         self.first_error(place)
     }
@@ -841,11 +853,14 @@ impl Properties {
 
     fn write_list(&self, buf: &mut BytesMut, body_len: usize) {
         put_var_int(buf, body_len);
-        match &self.wire {
+        let Some(i) = &self.0 else {
+            return;
+        };
+        match &i.wire {
             // Decoded and unchanged: the bytes are the encoding.
-            Some(w) => buf.put_slice(&w.bytes),
+            Some(w) => buf.put_slice(w),
             None => {
-                for p in &self.list {
+                for p in &i.list {
                     p.write(buf);
                 }
             }
