@@ -154,11 +154,6 @@ impl Reader {
         check_utf8_slice(bytes, field)
     }
 
-    /// The whole buffer the reader was made over, wherever it stands.
-    pub(crate) fn into_bytes(self) -> Bytes {
-        self.buf
-    }
-
     /// A UTF-8 Encoded String: well-formed, no U+0000 [MQTT-1.5.4-1, MQTT-1.5.4-2].
     pub(crate) fn string(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
         let (start, end) = self.prefixed(field)?;
