@@ -152,7 +152,7 @@ impl Packet {
         }
         let r = &mut Reader::new(body);
         let v = version;
-        let decoded = match packet {
+        Ok(Some(match packet {
             PacketType::Connect | PacketType::PingReq if FOR_CLIENT => {
                 return Err(DecodeError::NotForClient(packet));
             }
@@ -184,8 +184,7 @@ impl Packet {
             }
             PacketType::Disconnect => Packet::Disconnect(Disconnect::read(r, v)?),
             PacketType::Auth => Packet::Auth(Auth::read(r, v)?),
-        };
-        Ok(Some(decoded))
+        }))
     }
 
     /// Appends the packet to `buf` as `version` puts it on the wire (a CONNECT uses its own
