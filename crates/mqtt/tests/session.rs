@@ -362,17 +362,41 @@ fn bytes_split_anywhere_decode_the_same() {
     ] {
         stream.extend_from_slice(&p.to_bytes(Protocol::V5).unwrap());
     }
-    for chunk in 1..=stream.len() {
-        let mut h = Harness::v5();
-        h.s.connect(h.now);
-        let _ = h.sent();
-        for piece in stream.chunks(chunk) {
-            h.s.handle_bytes(piece, h.now);
+    // Both ways in: a slice the session copies, and room the transport writes into.
+    for written_in_place in [false, true] {
+        for chunk in 1..=stream.len() {
+            let mut h = Harness::v5();
+            h.s.connect(h.now);
+            let _ = h.sent();
+            for piece in stream.chunks(chunk) {
+                if written_in_place {
+                    h.s.handle_bytes_with(piece.len(), |dst| dst.copy_from_slice(piece), h.now);
+                } else {
+                    h.s.handle_bytes(piece, h.now);
+                }
+            }
+            let ev = h.events();
+            assert_eq!(
+                ev.len(),
+                3,
+                "chunk {chunk}, in place {written_in_place}: {ev:?}"
+            );
+            assert_eq!(h.sent(), [Packet::PubAck(PubResponse::new(id(1)))]);
         }
-        let ev = h.events();
-        assert_eq!(ev.len(), 3, "chunk {chunk}: {ev:?}");
-        assert_eq!(h.sent(), [Packet::PubAck(PubResponse::new(id(1)))]);
     }
+}
+
+#[test]
+fn bytes_without_a_connection_are_not_asked_for() {
+    let mut h = Harness::v5();
+    let mut asked = false;
+    h.s.handle_bytes_with(2, |_| asked = true, h.now);
+    assert!(!asked);
+    // Nothing was kept: the connection that follows starts from an empty buffer.
+    h.up(Properties::new());
+    h.s.handle_bytes_with(2, |dst| dst.copy_from_slice(&[0xd0, 0x00]), h.now);
+    assert_eq!(h.events(), []);
+    assert!(h.s.is_connected());
 }
 
 #[test]

@@ -556,7 +556,10 @@ impl Driver {
                 if self.qos2_pending {
                     self.dirty_lazy = true;
                 }
-                self.session.handle_bytes(&bytes, now);
+                let len = bytes.length() as usize;
+                // `copy_to` wants exactly `len` bytes, which is what the session hands it.
+                self.session
+                    .handle_bytes_with(len, |dst| bytes.copy_to(dst), now);
             }
             SocketEvent::Text => {
                 self.socket_error = Some(error_line(

@@ -13,8 +13,10 @@ use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
 pub(crate) enum SocketEvent {
     /// The WebSocket handshake completed.
     Open,
-    /// A binary frame arrived (MQTT bytes: any number of packets, or part of one).
-    Data(Vec<u8>),
+    /// A binary frame arrived (MQTT bytes: any number of packets, or part of one), as a view
+    /// of the frame's `ArrayBuffer`: the session copies it once, straight into its receive
+    /// buffer.
+    Data(Uint8Array),
     /// A text frame arrived, which MQTT never sends.
     Text,
     /// The socket closed (or never opened).
@@ -44,7 +46,7 @@ impl Socket {
         let f = on_event.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             match e.data().dyn_into::<ArrayBuffer>() {
-                Ok(buf) => f(SocketEvent::Data(Uint8Array::new(&buf).to_vec())),
+                Ok(buf) => f(SocketEvent::Data(Uint8Array::new(&buf))),
                 Err(_) => f(SocketEvent::Text),
             }
         });

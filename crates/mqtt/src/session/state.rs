@@ -289,6 +289,41 @@ impl Session {
             return;
         }
         self.rx.extend_from_slice(bytes);
+        self.decode_received(now);
+    }
+
+    /// [`Session::handle_bytes`] for a transport that writes the bytes itself: `write` fills
+    /// `len` bytes at the end of the session's receive buffer. In the browser that is one copy
+    /// from the WebSocket's `ArrayBuffer` straight into wasm memory, with no `Vec` (and its
+    /// allocation and second copy) in between. While there is no connection, `write` is not
+    /// called and the bytes are ignored.
+    ///
+    /// ```
+    /// use switchboard_mqtt::codec::Protocol;
+    /// use switchboard_mqtt::session::{Event, Instant, Options, Session};
+    ///
+    /// let now = Instant::now();
+    /// let mut session = Session::new(Options::new(Protocol::V5, "demo"));
+    /// session.connect(now);
+    /// // What the transport read, still in its own buffer: a CONNACK (success).
+    /// let frame: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
+    /// session.handle_bytes_with(frame.len(), |dst| dst.copy_from_slice(frame), now);
+    /// assert!(matches!(session.poll_event(), Some(Event::Connected { .. })));
+    /// ```
+    pub fn handle_bytes_with(&mut self, len: usize, write: impl FnOnce(&mut [u8]), now: Instant) {
+        if self.state == State::Idle {
+            return;
+        }
+        let start = self.rx.len();
+        self.rx.resize(start + len, 0);
+        if let Some(dst) = self.rx.get_mut(start..) {
+            write(dst);
+        }
+        self.decode_received(now);
+    }
+
+    /// Decodes and handles every whole packet in the receive buffer.
+    fn decode_received(&mut self, now: Instant) {
         while self.state != State::Idle {
             match self.decoder.poll_as_client(&mut self.rx) {
                 Ok(Status::Packet(packet)) => self.handle_packet(packet, now),
