@@ -6,7 +6,7 @@ use super::header::{peek_frame, Frame};
 use super::packet::Packet;
 use super::types::Protocol;
 use super::MAX_VARIABLE_BYTE_INTEGER;
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 
 /// What the start of a receive buffer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,12 +130,11 @@ impl Decoder {
             buf.reserve(size - buf.len());
             return Ok(None);
         }
-        // Advancing past the fixed header is a pointer bump; `split_off` would take (and then
-        // release) another reference to the shared buffer.
-        let mut frame = buf.split_to(size);
-        frame.advance(header_len);
+        // The reader starts past the fixed header: cheaper than advancing the frame, and
+        // `split_off` would take (and then release) another reference to the shared buffer.
+        let frame = buf.split_to(size).freeze();
         // Built in place: the packet is written once, into what this returns.
-        let decoded = Packet::decode_body::<FOR_CLIENT>(first, frame.freeze(), self.version);
+        let decoded = Packet::decode_body::<FOR_CLIENT>(first, frame, header_len, self.version);
         if let Ok(Some(Packet::Connect(c))) = &decoded {
             self.version = c.protocol;
         }

@@ -121,7 +121,7 @@ impl Packet {
                 }
                 let body = Bytes::copy_from_slice(bytes.get(header_len..).unwrap_or_default());
                 // `Some` always: the body is here whole.
-                Packet::decode_body::<FOR_CLIENT>(first, body, version)?.ok_or(
+                Packet::decode_body::<FOR_CLIENT>(first, body, 0, version)?.ok_or(
                     DecodeError::Truncated {
                         field: "packet body",
                     },
@@ -133,7 +133,8 @@ impl Packet {
         }
     }
 
-    /// Decodes the body of a packet whose fixed header started with `first`. Always `Some` on
+    /// Decodes the body of a packet whose fixed header started with `first`: `frame` from
+    /// `body_start` on (the fixed header may still be in front of it). Always `Some` on
     /// success: the `Option` is the streaming decoder's return type, so that the packet is
     /// built where the decoder returns it instead of being moved there.
     ///
@@ -142,7 +143,8 @@ impl Packet {
     /// CONNECT parser out of a client's build.
     pub(crate) fn decode_body<const FOR_CLIENT: bool>(
         first: u8,
-        body: Bytes,
+        frame: Bytes,
+        body_start: usize,
         version: Protocol,
     ) -> Result<Option<Packet>, DecodeError> {
         let packet = PacketType::from_nibble(first >> 4).ok_or(DecodeError::ReservedPacketType)?;
@@ -150,7 +152,7 @@ impl Packet {
         if packet != PacketType::Publish && flags != packet.fixed_flags() {
             return Err(DecodeError::InvalidHeaderFlags { packet, flags });
         }
-        let r = &mut Reader::new(body);
+        let r = &mut Reader::at(frame, body_start);
         let v = version;
         Ok(Some(match packet {
             PacketType::Connect | PacketType::PingReq if FOR_CLIENT => {

@@ -18,6 +18,12 @@ impl Reader {
         Reader { buf, pos: 0 }
     }
 
+    /// A reader over `buf` that starts `pos` bytes in (past a packet's fixed header, which
+    /// is cheaper to skip here than to cut off the shared buffer).
+    pub(crate) fn at(buf: Bytes, pos: usize) -> Reader {
+        Reader { buf, pos }
+    }
+
     pub(crate) fn remaining(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
     }
