@@ -9,6 +9,7 @@ TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
 PLAYWRIGHT_VERSION=1.65.1
 MQTTJS_VERSION=5.16.0
+CARGO_FUZZ_VERSION=0.13.2
 
 ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Tools installed per checkout (binaryen from npm) and run-time state (broker configs, logs).
