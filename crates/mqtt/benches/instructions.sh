@@ -31,7 +31,7 @@ per_packet() {
 
 cases="publish_qos0_16B/v311 publish_qos0_16B/v5 publish_qos1_1KiB/v311 publish_qos1_1KiB/v5
 publish_v5_5props/v5 subscribe_10/v311 subscribe_10/v5 connect_v5/v5 stream_10k/v311 stream_10k/v5"
-for group in decode encode; do
+for group in ${GROUPS_TO_RUN:-decode encode}; do
   echo
   echo "$group, instructions per packet (valgrind $(valgrind --version | cut -d- -f2)):"
   echo

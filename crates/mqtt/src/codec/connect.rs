@@ -225,10 +225,17 @@ impl Connect {
         super::write::packet_len(len)?;
 
         put_fixed_header(buf, (PacketType::Connect as u8) << 4, len);
-        put_prefixed(buf, self.protocol_name.as_bytes());
-        buf.put_u8(self.protocol.level() | if self.bridge { 0x80 } else { 0 });
-        buf.put_u8(self.flags());
-        buf.put_u16(self.keep_alive);
+        // The variable header up to the properties, in one write of a known size.
+        let level = self.protocol.level() | if self.bridge { 0x80 } else { 0 };
+        let [k0, k1] = self.keep_alive.to_be_bytes();
+        let flags = self.flags();
+        if self.protocol_name == "MQTT" {
+            buf.put_slice(&[0, 4, b'M', b'Q', b'T', b'T', level, flags, k0, k1]);
+        } else {
+            buf.put_slice(&[
+                0, 6, b'M', b'Q', b'I', b's', b'd', b'p', level, flags, k0, k1,
+            ]);
+        }
         if let Some(p) = props {
             self.properties.write(buf, p);
         }

@@ -248,9 +248,22 @@ impl Subscribe {
             &self.properties,
             props,
         )?;
-        for s in &self.subscriptions {
-            put_prefixed(buf, s.filter.as_bytes());
-            buf.put_u8(s.options.to_byte());
+        // Two writes per filter, not three: its bytes, then its options byte together with
+        // the next filter's length.
+        let mut subscriptions = self.subscriptions.iter().peekable();
+        if let Some(first) = subscriptions.peek() {
+            buf.put_u16(first.filter.len() as u16);
+        }
+        while let Some(s) = subscriptions.next() {
+            buf.put_slice(s.filter.as_bytes());
+            let options = s.options.to_byte();
+            match subscriptions.peek() {
+                Some(next) => {
+                    let [high, low] = (next.filter.len() as u16).to_be_bytes();
+                    buf.put_slice(&[options, high, low]);
+                }
+                None => buf.put_u8(options),
+            }
         }
         Ok(())
     }

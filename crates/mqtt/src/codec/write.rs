@@ -50,7 +50,11 @@ pub(crate) fn prefixed_len(len: usize, field: &'static str) -> Result<usize, Enc
 /// Writes a length-prefixed field whose length `prefixed_len` already checked.
 #[inline]
 pub(crate) fn put_prefixed(buf: &mut BytesMut, bytes: &[u8]) {
-    buf.put_slice(&(bytes.len() as u16).to_be_bytes());
+    // Byte by byte: `put_u8` is a store, where a two-byte `put_slice` that the compiler
+    // leaves out of line ends in a call to `memcpy`.
+    let [high, low] = (bytes.len() as u16).to_be_bytes();
+    buf.put_u8(high);
+    buf.put_u8(low);
     buf.put_slice(bytes);
 }
 
