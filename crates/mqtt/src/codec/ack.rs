@@ -83,14 +83,18 @@ impl PubResponse {
         } else {
             Some(self.properties.body_len(Place::Packet(packet))?)
         };
-        let len = 2 + props.map_or(0, |p| 1 + var_int_len(p) + p);
+        let first = ((packet as u8) << 4) | packet.fixed_flags();
+        let [id0, id1] = self.packet_id.get().to_be_bytes();
+        let Some(p) = props else {
+            // The usual acknowledgement: four bytes, one write.
+            buf.put_slice(&[first, 2, id0, id1]);
+            return Ok(());
+        };
+        let len = 2 + 1 + var_int_len(p) + p;
         packet_len(len)?;
-        put_fixed_header(buf, ((packet as u8) << 4) | packet.fixed_flags(), len);
-        buf.put_u16(self.packet_id.get());
-        if let Some(p) = props {
-            buf.put_u8(self.code.get());
-            self.properties.write(buf, p);
-        }
+        put_fixed_header(buf, first, len);
+        buf.put_slice(&[id0, id1, self.code.get()]);
+        self.properties.write(buf, p);
         Ok(())
     }
 }
