@@ -159,8 +159,7 @@ fn facts_of(bytes: &[u8]) -> u8 {
 }
 
 /// The facts a `const` constructor can find with a plain loop: U+0000 and wildcards, and a
-/// valid filter only in the simple case (no wildcard, not empty, not `$share…`; anything else
-/// is left for the encoder to check).
+/// valid filter unless it is shared (`$share…`, whose rules are left for the encoder to check).
 const fn const_facts(bytes: &[u8]) -> u8 {
     let (mut nul, mut wildcard) = (false, false);
     let mut rest = bytes;
@@ -180,10 +179,33 @@ const fn const_facts(bytes: &[u8]) -> u8 {
         facts |= NO_WILDCARD;
     }
     let shared = matches!(bytes, [b'$', b's', b'h', b'a', b'r', b'e', ..]);
-    if !nul && !wildcard && !shared && !bytes.is_empty() && bytes.len() <= 0xffff {
+    if !nul
+        && !shared
+        && !bytes.is_empty()
+        && bytes.len() <= 0xffff
+        && (!wildcard || const_wildcards_placed_well(bytes))
+    {
         facts |= FILTER;
     }
     facts
+}
+
+/// Whether every `+` is a whole level and every `#` the whole last level, in a `const` loop.
+const fn const_wildcards_placed_well(bytes: &[u8]) -> bool {
+    // At the start of a level: at the start of the filter, or after `/`.
+    let mut level_start = true;
+    let mut rest = bytes;
+    while let [b, tail @ ..] = rest {
+        let level_end = matches!(tail, [] | [b'/', ..]);
+        match *b {
+            b'+' if !(level_start && level_end) => return false,
+            b'#' if !(level_start && tail.is_empty()) => return false,
+            _ => {}
+        }
+        level_start = *b == b'/';
+        rest = tail;
+    }
+    true
 }
 
 impl Default for ByteStr {
@@ -457,7 +479,7 @@ fn wildcards_placed_well(filter: &[u8]) -> bool {
 mod tests {
     use super::{
         has_nul, has_wildcard, is_ascii_without_nul, is_plain_topic, scan_filter, ByteStr,
-        FilterScan,
+        FilterScan, FILTER,
     };
 
     #[test]
@@ -488,6 +510,16 @@ mod tests {
             "abcdefgh#",
             "abcdefg/+x",
             "+/abcdefghijklmno/+",
+            "+/+",
+            "/+",
+            "+/",
+            "/#",
+            "#/",
+            "a/+#",
+            "++",
+            "a//+",
+            "$SYS/#",
+            "x/#/",
             "#/abcdefghijklmnop",
         ] {
             if !s.starts_with('$') {
@@ -500,6 +532,10 @@ mod tests {
             let a = ByteStr::from(s);
             let b = ByteStr::from_static(s);
             let c = ByteStr::from(s.to_string());
+            // A valid filter built in a `const` is known valid, unless it is shared.
+            if !s.starts_with("$share") && crate::topic::validate_filter(s).is_ok() {
+                assert_ne!(b.facts & FILTER, 0, "{s:?}");
+            }
             for x in [&a, &b, &c] {
                 assert_eq!(x.has_nul(), s.contains('\0'), "{s:?}");
                 assert_eq!(x.has_wildcard(), s.contains(['+', '#']), "{s:?}");
