@@ -6,6 +6,8 @@
 # iteration, is the cost of one packet. Run from the repository root:
 #
 #   crates/mqtt/benches/instructions.sh
+#
+# GROUPS_TO_RUN=decode|encode and CASES="stream_10k/v5 …" run a part of the table.
 set -euo pipefail
 # Absolute: criterion and cargo resolve a relative target dir from different directories.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/bench}
@@ -29,8 +31,8 @@ per_packet() {
   echo $(((b - a) / ($2 * $3)))
 }
 
-cases="publish_qos0_16B/v311 publish_qos0_16B/v5 publish_qos1_1KiB/v311 publish_qos1_1KiB/v5
-publish_v5_5props/v5 subscribe_10/v311 subscribe_10/v5 connect_v5/v5 stream_10k/v311 stream_10k/v5"
+cases=${CASES:-"publish_qos0_16B/v311 publish_qos0_16B/v5 publish_qos1_1KiB/v311 publish_qos1_1KiB/v5
+publish_v5_5props/v5 subscribe_10/v311 subscribe_10/v5 connect_v5/v5 stream_10k/v311 stream_10k/v5"}
 for group in ${GROUPS_TO_RUN:-decode encode}; do
   echo
   echo "$group, instructions per packet (valgrind $(valgrind --version | cut -d- -f2)):"

@@ -6,7 +6,7 @@ use super::header::{peek_frame, Frame};
 use super::packet::Packet;
 use super::types::Protocol;
 use super::MAX_VARIABLE_BYTE_INTEGER;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 /// What the start of a receive buffer holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +129,14 @@ impl Decoder {
             // Ask for room once, so the rest of a large packet lands without reallocating.
             buf.reserve(size - buf.len());
             return Ok(None);
+        }
+        // One comparison keeps every longer packet (a PUBLISH, say) off the short path.
+        if remaining <= 2 {
+            let body = buf.get(header_len..size).unwrap_or_default();
+            if let Some(decoded) = Packet::decode_short::<FOR_CLIENT>(first, body) {
+                buf.advance(size);
+                return decoded.map(Some);
+            }
         }
         // The reader starts past the fixed header: cheaper than advancing the frame, and
         // `split_off` would take (and then release) another reference to the shared buffer.
