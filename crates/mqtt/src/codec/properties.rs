@@ -486,6 +486,23 @@ impl Place {
     }
 }
 
+// Written out so that dropping the usual empty properties is a null test where they are
+// dropped: the compiler's drop glue, out of line, saved and restored six registers around
+// that test (about 18 instructions, for every packet decoded).
+impl Drop for Properties {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.take() {
+            drop_inner(inner);
+        }
+    }
+}
+
+#[inline(never)]
+fn drop_inner(inner: Box<Inner>) {
+    drop(inner);
+}
+
 impl Properties {
     /// No properties.
     pub const fn new() -> Properties {
@@ -770,7 +787,7 @@ impl Properties {
         })));
         #[cfg(debug_assertions)]
         if let (Some(made), Some(read)) = (
-            Properties::from_list(props.list().to_vec()).0,
+            Properties::from_list(props.list().to_vec()).0.take(),
             props.0.as_deref(),
         ) {
             debug_assert_eq!(
