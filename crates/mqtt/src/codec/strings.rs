@@ -22,7 +22,8 @@ const FILTER: u8 = 4;
 ///
 /// It also remembers what it has been checked for (no U+0000, no wildcard, a valid topic
 /// filter), so that a string checked when it was built or received is not scanned again each
-/// time it is sent. Equality, ordering and hashing look at the string only.
+/// time it is sent. Equality, ordering and hashing look at the string only, and it hashes as
+/// its `str` does.
 #[derive(Clone)]
 pub struct ByteStr {
     bytes: Bytes,
@@ -224,7 +225,9 @@ impl Eq for ByteStr {}
 
 impl Hash for ByteStr {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.bytes.hash(state);
+        // As its `str` hashes (not as its bytes, which hash with a length prefix instead of
+        // `str`'s end marker): `Borrow<str>` promises a map keyed by `ByteStr` finds a `&str`.
+        self.as_str().hash(state);
     }
 }
 
@@ -547,6 +550,17 @@ mod tests {
             }
             assert_eq!(a, b);
         }
+    }
+
+    /// `ByteStr: Borrow<str>`, so a map keyed by it must find a `&str` key.
+    #[test]
+    fn a_map_keyed_by_byte_str_finds_a_str() {
+        let mut map = std::collections::HashMap::new();
+        map.insert(ByteStr::from("home/kitchen/temp".to_string()), 21);
+        map.insert(ByteStr::from_static(""), 0);
+        assert_eq!(map.get("home/kitchen/temp"), Some(&21));
+        assert_eq!(map.get(""), Some(&0));
+        assert_eq!(map.get("home/kitchen"), None);
     }
 
     #[test]
