@@ -411,19 +411,21 @@ pub(crate) fn has_nul(bytes: &[u8]) -> bool {
 /// What a one-pass look at a topic filter found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FilterScan {
-    /// ASCII without U+0000, not starting with `$`, every wildcard in its place: valid.
+    /// ASCII without U+0000, not starting with `$share`, every wildcard in its place: valid.
     Plain,
-    /// Anything else (not ASCII, U+0000, `$…`, empty, a misplaced wildcard): not known, ask
-    /// `topic::validate_filter`, which names the rule broken.
+    /// Anything else (not ASCII, U+0000, `$share…`, empty, a misplaced wildcard): not known,
+    /// ask `topic::validate_filter`, which names the rule broken.
     Unknown,
 }
 
 /// Looks at a topic filter in one pass, for the usual case: ASCII without U+0000, not
-/// starting with `$` (so not a shared subscription, whose rules are left to
+/// starting with `$share` (so not a shared subscription, whose rules are left to
 /// `topic::validate_filter`), every `+` a whole level and every `#` the whole last level.
+/// Another leading `$` (`$SYS/#`, which dashboards subscribe to) changes what a filter
+/// matches, not whether it is valid.
 #[inline]
 pub(crate) fn scan_filter(filter: &[u8]) -> FilterScan {
-    if matches!(filter.first(), None | Some(b'$')) {
+    if matches!(filter, [] | [b'$', b's', b'h', b'a', b'r', b'e', ..]) {
         return FilterScan::Unknown;
     }
     // Low half: U+0000 or non-ASCII; high half: a wildcard.
@@ -522,10 +524,18 @@ mod tests {
             "++",
             "a//+",
             "$SYS/#",
+            "$SYS/broker/uptime",
+            "$",
+            "$+",
+            "$/+",
+            "$#",
+            "$SYS+/x",
+            "$shared/x",
+            "$sharex",
             "x/#/",
             "#/abcdefghijklmnop",
         ] {
-            if !s.starts_with('$') {
+            if !s.starts_with("$share") {
                 assert_eq!(
                     scan_filter(s.as_bytes()) == FilterScan::Plain,
                     s.is_ascii() && crate::topic::validate_filter(s).is_ok(),
@@ -603,11 +613,11 @@ mod tests {
                 text.contains(['+', '#']),
                 "{text:?}"
             );
-            // The quick filter test decides every filter without U+0000 or a leading `$`
-            // as `validate_filter` does, and accepts nothing else.
+            // The quick filter test decides every ASCII filter without U+0000 or a leading
+            // `$share` as `validate_filter` does, and accepts nothing else.
             let valid = crate::topic::validate_filter(&text).is_ok();
             let plain = scan_filter(text.as_bytes()) == FilterScan::Plain;
-            if text.starts_with('$') || !text.is_ascii() || text.contains('\0') {
+            if text.starts_with("$share") || !text.is_ascii() || text.contains('\0') {
                 assert!(!plain, "{text:?}");
             } else {
                 assert_eq!(plain, valid, "{text:?}");
