@@ -423,24 +423,24 @@ pub(crate) enum FilterScan {
 /// `topic::validate_filter`), every `+` a whole level and every `#` the whole last level.
 /// Another leading `$` (`$SYS/#`, which dashboards subscribe to) changes what a filter
 /// matches, not whether it is valid.
-#[inline]
+// Inlined into the filter reader, which is inlined into the SUBSCRIBE and UNSUBSCRIBE loops.
+#[inline(always)]
 pub(crate) fn scan_filter(filter: &[u8]) -> FilterScan {
     if matches!(filter, [] | [b'$', b's', b'h', b'a', b'r', b'e', ..]) {
         return FilterScan::Unknown;
     }
-    // Low half: U+0000 or non-ASCII; high half: a wildcard.
-    let found = fold_words(filter, |w| {
-        u128::from(nul_or_non_ascii(w)) | (u128::from(wildcard_bytes(w)) << 64)
-    });
-    if found as u64 != 0 || (found >> 64 != 0 && !wildcards_placed_well(filter)) {
-        return FilterScan::Unknown;
+    if words_plain(filter) {
+        FilterScan::Plain
+    } else {
+        FilterScan::Unknown
     }
-    FilterScan::Plain
 }
 
-/// Whether every `+` is a whole level and every `#` the whole last level. Finds the
-/// wildcards eight bytes at a time and looks only at their neighbours.
-fn wildcards_placed_well(filter: &[u8]) -> bool {
+/// Whether `filter` is ASCII without U+0000 and every `+` is a whole level and every `#` the
+/// whole last level. One pass, eight bytes at a time: a word is tested for U+0000 and
+/// non-ASCII, and for exactly where its wildcards are, whose neighbours alone are looked at.
+#[inline(always)]
+fn words_plain(filter: &[u8]) -> bool {
     let n = filter.len();
     let placed_well = |i: usize| {
         let whole_start = i == 0 || filter.get(i.wrapping_sub(1)) == Some(&b'/');
@@ -449,8 +449,10 @@ fn wildcards_placed_well(filter: &[u8]) -> bool {
             _ => whole_start && (i + 1 == n || filter.get(i + 1) == Some(&b'/')),
         }
     };
-    let word_ok = |base: usize, w: &[u8; 8]| {
-        let w = u64::from_le_bytes(*w);
+    let word_ok = |base: usize, w: u64| {
+        if nul_or_non_ascii(w) != 0 {
+            return false;
+        }
         let mut found = bytes_equal(w, b'+') | bytes_equal(w, b'#');
         while found != 0 {
             if !placed_well(base + (found.trailing_zeros() / 8) as usize) {
@@ -461,22 +463,25 @@ fn wildcards_placed_well(filter: &[u8]) -> bool {
         true
     };
     let Some(last) = filter.last_chunk::<8>() else {
-        return filter
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| (b != b'+' && b != b'#') || placed_well(i));
+        // Under eight bytes: padded after the end with `a`, which keeps every byte where it
+        // is and is neither a wildcard nor U+0000.
+        let mut w = [b'a'; 8];
+        for (to, from) in w.iter_mut().zip(filter) {
+            *to = *from;
+        }
+        return word_ok(0, u64::from_le_bytes(w));
     };
     let mut base = 0;
     let mut rest = filter;
     while let Some((w, tail)) = rest.split_first_chunk::<8>() {
-        if !word_ok(base, w) {
+        if !word_ok(base, u64::from_le_bytes(*w)) {
             return false;
         }
         base += 8;
         rest = tail;
     }
-    // The last eight bytes again, overlapping: checking a wildcard twice does no harm.
-    rest.is_empty() || word_ok(n - 8, last)
+    // The last eight bytes again, overlapping: testing a byte twice does no harm.
+    rest.is_empty() || word_ok(n - 8, u64::from_le_bytes(*last))
 }
 
 #[cfg(test)]
@@ -571,6 +576,30 @@ mod tests {
         assert_eq!(map.get("home/kitchen/temp"), Some(&21));
         assert_eq!(map.get(""), Some(&0));
         assert_eq!(map.get("home/kitchen"), None);
+    }
+
+    /// Every filter of up to ten bytes of `a`, `/`, `+` and `#`: the one-pass test accepts
+    /// exactly those `validate_filter` accepts, under eight bytes (one padded word), at eight
+    /// and past it (a word and the overlapping last eight bytes).
+    #[test]
+    fn filter_scan_decides_every_short_filter_as_validate_filter_does() {
+        let alphabet = ['a', '/', '+', '#'];
+        for len in 0..=10u32 {
+            for mut code in 0..4usize.pow(len) {
+                let text: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[code % 4];
+                        code /= 4;
+                        c
+                    })
+                    .collect();
+                assert_eq!(
+                    scan_filter(text.as_bytes()) == FilterScan::Plain,
+                    crate::topic::validate_filter(&text).is_ok(),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]
