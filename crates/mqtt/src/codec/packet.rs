@@ -164,6 +164,23 @@ impl Packet {
         }
     }
 
+    /// [`Packet::decode_body`] for a PUBLISH (`first` is its first byte), for the streaming
+    /// decoder to inline.
+    #[inline(always)]
+    pub(crate) fn decode_publish(
+        first: u8,
+        frame: Bytes,
+        body_start: usize,
+        version: Protocol,
+    ) -> Result<Option<Packet>, DecodeError> {
+        let r = &mut Reader::at(frame, body_start);
+        Ok(Some(Packet::Publish(Publish::read(
+            first & 0x0f,
+            r,
+            version,
+        )?)))
+    }
+
     /// Decodes the body of a packet whose fixed header started with `first`: `frame` from
     /// `body_start` on (the fixed header may still be in front of it). Always `Some` on
     /// success: the `Option` is the streaming decoder's return type, so that the packet is
