@@ -111,7 +111,26 @@ pub(crate) enum Frame {
 }
 
 /// Reads the fixed header at the start of `buf` without consuming anything.
+#[inline]
 pub(crate) fn peek_frame(buf: &[u8]) -> Result<Frame, DecodeError> {
+    // The remaining length of nearly every packet takes one or two bytes (under 16 KiB).
+    match *buf {
+        [first, len, ..] if len < 0x80 => {
+            return Ok(Frame::Header {
+                first,
+                header_len: 2,
+                remaining: usize::from(len),
+            })
+        }
+        [first, low, high, ..] if high & 0x80 == 0 && high != 0 => {
+            return Ok(Frame::Header {
+                first,
+                header_len: 3,
+                remaining: usize::from(low & 0x7f) | usize::from(high) << 7,
+            })
+        }
+        _ => {}
+    }
     let Some(&first) = buf.first() else {
         return Ok(Frame::Partial);
     };
@@ -134,4 +153,60 @@ pub(crate) fn peek_frame(buf: &[u8]) -> Result<Frame, DecodeError> {
         }
     }
     Err(DecodeError::MalformedVariableByteInteger)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{peek_frame, DecodeError, Frame};
+
+    /// The fixed header read the plain way: a Variable Byte Integer of at most four bytes in
+    /// its shortest form.
+    fn reference(buf: &[u8]) -> Result<Frame, DecodeError> {
+        let Some(&first) = buf.first() else {
+            return Ok(Frame::Partial);
+        };
+        let mut value = 0;
+        for i in 0..4 {
+            let Some(&byte) = buf.get(1 + i) else {
+                return Ok(Frame::Partial);
+            };
+            value |= usize::from(byte & 0x7f) << (7 * i);
+            if byte & 0x80 == 0 {
+                if i > 0 && byte == 0 {
+                    return Err(DecodeError::MalformedVariableByteInteger);
+                }
+                return Ok(Frame::Header {
+                    first,
+                    header_len: 2 + i,
+                    remaining: value,
+                });
+            }
+        }
+        Err(DecodeError::MalformedVariableByteInteger)
+    }
+
+    /// Every first and second length byte, with every kind of third (none, ending, going
+    /// on, overlong zero) and fourth: the short forms read up front agree with the loop.
+    #[test]
+    fn fixed_header_short_forms_read_as_the_loop_does() {
+        for a in 0..=u8::MAX {
+            for b in 0..=u8::MAX {
+                for tail in [
+                    &[][..],
+                    &[0x00],
+                    &[0x01],
+                    &[0x80],
+                    &[0x80, 0x01],
+                    &[0xff, 0x7f],
+                ] {
+                    let mut buf = vec![0x30, a, b];
+                    buf.extend_from_slice(tail);
+                    for end in 0..=buf.len() {
+                        let bytes = buf.get(..end).unwrap_or_default();
+                        assert_eq!(peek_frame(bytes), reference(bytes), "{bytes:02x?}");
+                    }
+                }
+            }
+        }
+    }
 }
