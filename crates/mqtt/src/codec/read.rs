@@ -173,20 +173,30 @@ impl Reader {
     /// A topic name: a UTF-8 Encoded String without wildcards [MQTT-3.3.2-2]. The usual
     /// ASCII name is checked for both in one pass. (Emptiness is the caller's: an empty topic
     /// name is allowed in 5.0 with a Topic Alias.)
-    #[inline]
+    #[inline(always)]
     pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<ByteStr, DecodeError> {
         let (start, end) = self.prefixed(field)?;
         let bytes = self.buf.get(start..end).unwrap_or_default();
-        let topic = if is_plain_topic(bytes) {
-            ByteStr::from_ascii_without_nul(self.buf.slice(start..end))
-        } else {
-            // UTF-8 errors first, as a string is read before it is looked at.
-            let topic = check_utf8(self.buf.slice(start..end), field)?;
-            if topic.has_wildcard() {
-                return Err(DecodeError::WildcardInTopicName);
-            }
-            topic
-        };
+        if is_plain_topic(bytes) {
+            return Ok(ByteStr::plain_topic(self.buf.slice(start..end)));
+        }
+        self.unusual_topic_name(start, end, field)
+    }
+
+    /// [`Reader::topic_name`] for a name that is not ASCII or holds U+0000 or a wildcard: out
+    /// of line, so that the usual name's path, inlined into the PUBLISH reader, stays short.
+    #[inline(never)]
+    fn unusual_topic_name(
+        &self,
+        start: usize,
+        end: usize,
+        field: &'static str,
+    ) -> Result<ByteStr, DecodeError> {
+        // UTF-8 errors first, as a string is read before it is looked at.
+        let topic = check_utf8(self.buf.slice(start..end), field)?;
+        if topic.has_wildcard() {
+            return Err(DecodeError::WildcardInTopicName);
+        }
         Ok(topic.known_without_wildcard())
     }
 

@@ -78,6 +78,17 @@ impl ByteStr {
         }
     }
 
+    /// Wraps bytes that are ASCII without 0x00, `+` or `#` (the caller checked, with
+    /// [`is_plain_topic`]): a valid topic name.
+    #[inline(always)]
+    pub(crate) fn plain_topic(bytes: Bytes) -> ByteStr {
+        debug_assert!(is_plain_topic(&bytes));
+        ByteStr {
+            bytes,
+            facts: NO_NUL | NO_WILDCARD,
+        }
+    }
+
     /// Records that the string holds no wildcard (the caller checked).
     pub(crate) fn known_without_wildcard(mut self) -> ByteStr {
         self.facts |= NO_WILDCARD;
