@@ -7,7 +7,9 @@
 #
 #   crates/mqtt/benches/instructions.sh
 #
-# GROUPS_TO_RUN=decode|encode and CASES="stream_10k/v5 …" run a part of the table.
+# GROUPS_TO_RUN=decode|encode and CASES="stream_10k/v5 …" run a part of the table. UNCHECKED=1
+# adds the codec that checks nothing (benches/codec/unchecked.rs) on the 3.1.1 single-packet
+# cases: how far ahead of rumqttc a codec can be before it validates anything.
 set -euo pipefail
 # Absolute: criterion and cargo resolve a relative target dir from different directories.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target/bench}
@@ -37,14 +39,29 @@ for group in ${GROUPS_TO_RUN:-decode encode}; do
   echo
   echo "$group, instructions per packet (valgrind $(valgrind --version | cut -d- -f2)):"
   echo
-  echo "| case | version | ours | rumqttc | rumqttc / ours |"
-  echo "|---|---|---:|---:|---:|"
+  if [ -n "${UNCHECKED:-}" ]; then
+    echo "| case | version | ours | rumqttc | rumqttc / ours | unchecked | rumqttc / unchecked |"
+    echo "|---|---|---:|---:|---:|---:|---:|"
+  else
+    echo "| case | version | ours | rumqttc | rumqttc / ours |"
+    echo "|---|---|---:|---:|---:|"
+  fi
   for c in $cases; do
     case $c in stream_10k/*) n=4 packets=10000 ;; *) n=2000 packets=1 ;; esac
     setup=$(per_packet "$group/$c/setup" $n $packets)
     ours=$(($(per_packet "$group/$c/ours" $n $packets) - setup))
     peer=$(($(per_packet "$group/$c/rumqttc" $n $packets) - setup))
-    printf '| %s | %s | %d | %d | %s× |\n' "${c%/*}" "${c#*/}" "$ours" "$peer" \
-      "$(python3 -c "print(f'{$peer / $ours:.2f}')")"
+    row=$(printf '| %s | %s | %d | %d | %s× |' "${c%/*}" "${c#*/}" "$ours" "$peer" \
+      "$(python3 -c "print(f'{$peer / $ours:.2f}')")")
+    if [ -n "${UNCHECKED:-}" ]; then
+      case $c in
+      stream_10k/* | */v5) row="$row – | – |" ;;
+      *)
+        floor=$(($(per_packet "$group/$c/unchecked" $n $packets) - setup))
+        row="$row $floor | $(python3 -c "print(f'{$peer / $floor:.2f}')")× |"
+        ;;
+      esac
+    fi
+    echo "$row"
   done
 done

@@ -410,6 +410,13 @@ pub(crate) fn label(case: &Case) -> String {
 /// Every case, the two streams included.
 pub(crate) fn all_cases() -> Vec<Case> {
     let mut cases = cases();
+    for case in cases.iter().filter(|c| c.has_unchecked()) {
+        assert!(
+            crate::unchecked::agrees(&case.ours[0], &case.wire),
+            "{}: the unchecked codec reads and writes the same packet",
+            label(case)
+        );
+    }
     for v in [Protocol::V3_1_1, Protocol::V5] {
         let case = Case::from_ours("stream_10k", v, mixed(v));
         // Every stream decodes to the same packets however it is chunked.
@@ -433,6 +440,8 @@ pub(crate) fn all_cases() -> Vec<Case> {
 pub(crate) enum Side {
     Ours,
     Rumqttc,
+    /// The codec that checks nothing (`unchecked`), in ours' place.
+    Unchecked,
 }
 
 impl Side {
@@ -440,11 +449,17 @@ impl Side {
         match self {
             Side::Ours => "ours",
             Side::Rumqttc => "rumqttc",
+            Side::Unchecked => "unchecked",
         }
     }
 }
 
 impl Case {
+    /// Whether the unchecked codec reads this case: the single-packet MQTT 3.1.1 ones.
+    pub(crate) fn has_unchecked(&self) -> bool {
+        self.version == Protocol::V3_1_1 && !self.is_stream()
+    }
+
     /// Whether this is a stream case (many packets, fed in chunks).
     pub(crate) fn is_stream(&self) -> bool {
         self.ours.len() > 1
@@ -460,6 +475,7 @@ impl Case {
             Side::Ours => drop(black_box(decoder.decode(buf))),
             Side::Rumqttc if self.version.is_v5() => drop(black_box(v5::Packet::read(buf, None))),
             Side::Rumqttc => drop(black_box(v4::Packet::read(buf, MAX))),
+            Side::Unchecked => drop(black_box(crate::unchecked::decode(buf))),
         }
     }
 
@@ -474,6 +490,7 @@ impl Case {
         for chunk in self.wire.chunks(CHUNK) {
             buf.extend_from_slice(chunk);
             match side {
+                Side::Unchecked => panic!("the unchecked codec reads no stream"),
                 Side::Ours => {
                     while let Ok(Some(p)) = decoder.decode(&mut buf) {
                         black_box(&p);
@@ -505,6 +522,11 @@ impl Case {
             Side::Ours => {
                 for p in &self.ours {
                     let _ = black_box(p).encode(self.version, out);
+                }
+            }
+            Side::Unchecked => {
+                for p in &self.ours {
+                    crate::unchecked::encode(black_box(p), out);
                 }
             }
             Side::Rumqttc => {

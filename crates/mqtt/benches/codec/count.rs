@@ -7,7 +7,8 @@ use std::hint::black_box;
 use switchboard_mqtt::codec::Decoder;
 
 /// Instead of timing, runs one benchmark's body `N` times when `CODEC_BENCH_RUN` is
-/// `GROUP/CASE/VERSION/WHO:N` (`WHO` = `ours`, `rumqttc`, or `setup` for the part of an
+/// `GROUP/CASE/VERSION/WHO:N` (`WHO` = `ours`, `rumqttc`, `unchecked` (see `unchecked`;
+/// single-packet 3.1.1 cases only), or `setup` for the part of an
 /// iteration both share: building the input buffer, clearing the output). Run under
 /// `valgrind --tool=cachegrind` by `instructions.sh`, this counts instructions per packet,
 /// which unlike time does not move with the load of a shared machine.
@@ -22,8 +23,9 @@ pub(crate) fn run_from_env() -> bool {
     let side = match who {
         "ours" => Some(Side::Ours),
         "rumqttc" => Some(Side::Rumqttc),
+        "unchecked" => Some(Side::Unchecked),
         "setup" => None,
-        _ => panic!("WHO is ours, rumqttc or setup"),
+        _ => panic!("WHO is ours, rumqttc, unchecked or setup"),
     };
     let cases = all_cases();
     let case = cases

@@ -19,7 +19,8 @@ const BATCH: usize = 256;
 
 /// Prints the decode and encode tables when `CODEC_BENCH_INTERLEAVED` is a number of rounds
 /// (`CODEC_BENCH_FILTER`, if set, keeps only the benchmarks whose `group/case/version`
-/// contains it), instead of running criterion.
+/// contains it), instead of running criterion. `CODEC_BENCH_OURS=unchecked` times the codec
+/// that checks nothing in ours' place, on the cases it reads.
 pub(crate) fn run_from_env() -> bool {
     let Ok(rounds) = std::env::var("CODEC_BENCH_INTERLEAVED") else {
         return false;
@@ -28,18 +29,26 @@ pub(crate) fn run_from_env() -> bool {
         .parse()
         .expect("CODEC_BENCH_INTERLEAVED: a number of rounds");
     let filter = std::env::var("CODEC_BENCH_FILTER").unwrap_or_default();
+    let ours = match std::env::var("CODEC_BENCH_OURS").as_deref() {
+        Ok("unchecked") => Side::Unchecked,
+        Ok("ours") | Err(_) => Side::Ours,
+        Ok(other) => panic!("CODEC_BENCH_OURS: ours or unchecked, not {other}"),
+    };
     let cases = all_cases();
     for group in [Group::Decode, Group::Encode] {
         println!("\n{} ({rounds} interleaved rounds):\n", group.name());
+        let us = ours.name();
         println!(
-            "| case | version | ours (pkts/s) | rumqttc (pkts/s) | ours / rumqttc | middle 80 % |"
+            "| case | version | {us} (pkts/s) | rumqttc (pkts/s) | {us} / rumqttc | middle 80 % |"
         );
         println!("|---|---|---:|---:|---:|---:|");
         for case in &cases {
-            if !format!("{}/{}", group.name(), label(case)).contains(&filter) {
+            if !format!("{}/{}", group.name(), label(case)).contains(&filter)
+                || (ours == Side::Unchecked && !case.has_unchecked())
+            {
                 continue;
             }
-            row(group, case, rounds.max(1));
+            row(group, case, ours, rounds.max(1));
         }
     }
     true
@@ -100,13 +109,13 @@ fn turn(group: Group, case: &Case, side: Side, iters: usize, out: &mut BytesMut)
     }
 }
 
-/// Measures one case and prints its row.
-fn row(group: Group, case: &Case, rounds: usize) {
+/// Measures one case, `ours` against rumqttc, and prints its row.
+fn row(group: Group, case: &Case, ours_side: Side, rounds: usize) {
     // Both sides write into the same buffer (see `timed::bench_encode`).
     let mut out = BytesMut::with_capacity(case.wire.len());
     // Iterations per turn: enough for ours to take about `TURN`, the same for both sides.
     let mut iters = 1;
-    while turn(group, case, Side::Ours, iters, &mut out) < TURN && iters < 1 << 24 {
+    while turn(group, case, ours_side, iters, &mut out) < TURN && iters < 1 << 24 {
         iters *= 2;
     }
     turn(group, case, Side::Rumqttc, iters, &mut out);
@@ -115,11 +124,11 @@ fn row(group: Group, case: &Case, rounds: usize) {
     let mut ratios = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let (o, p) = if round % 2 == 0 {
-            let o = turn(group, case, Side::Ours, iters, &mut out);
+            let o = turn(group, case, ours_side, iters, &mut out);
             (o, turn(group, case, Side::Rumqttc, iters, &mut out))
         } else {
             let p = turn(group, case, Side::Rumqttc, iters, &mut out);
-            (turn(group, case, Side::Ours, iters, &mut out), p)
+            (turn(group, case, ours_side, iters, &mut out), p)
         };
         let packets = (iters * case.ours.len()) as f64;
         ours.push(packets / o.as_secs_f64());
