@@ -190,7 +190,7 @@ const fn const_facts(bytes: &[u8]) -> u8 {
     if !wildcard {
         facts |= NO_WILDCARD;
     }
-    let shared = matches!(bytes, [b'$', b's', b'h', b'a', b'r', b'e', ..]);
+    let shared = starts_as_shared(bytes);
     if !nul
         && !shared
         && !bytes.is_empty()
@@ -200,6 +200,12 @@ const fn const_facts(bytes: &[u8]) -> u8 {
         facts |= FILTER;
     }
     facts
+}
+
+/// Whether a filter starts with `$share`: a shared subscription, or malformed as one, whose
+/// rules only `topic::validate_filter` checks.
+const fn starts_as_shared(filter: &[u8]) -> bool {
+    matches!(filter, [b'$', b's', b'h', b'a', b'r', b'e', ..])
 }
 
 /// Whether every `+` is a whole level and every `#` the whole last level, in a `const` loop.
@@ -438,7 +444,7 @@ pub(crate) enum FilterScan {
 // Inlined into the filter reader, which is inlined into the SUBSCRIBE and UNSUBSCRIBE loops.
 #[inline(always)]
 pub(crate) fn scan_filter(filter: &[u8]) -> FilterScan {
-    if matches!(filter, [] | [b'$', b's', b'h', b'a', b'r', b'e', ..]) {
+    if filter.is_empty() || starts_as_shared(filter) {
         return FilterScan::Unknown;
     }
     if words_plain(filter) {
